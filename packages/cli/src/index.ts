@@ -1,1 +1,3 @@
-export {};
+export { main } from "./main.js";
+export type { CliIO, Command } from "./cli-io.js";
+export { UsageError, describeError } from "./cli-io.js";

@@ -1,1 +1,28 @@
-export function main(_argv: string[]): Promise<number> { return Promise.resolve(0); }
+import { describeError, UsageError, type CliIO, type Command } from "./cli-io.js";
+
+/** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return ["usage: zkguest <command> [options]", "", "commands:", ...rows].join("\n") + "\n";
+}
+
+export async function main(argv: string[], io: CliIO = process): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  try {
+    const entry = COMMANDS[name];
+    if (!entry) throw new UsageError(`unknown command '${name}' (try 'zkguest help')`);
+    return await (await entry.load())(rest, io);
+  } catch (err) {
+    const { line, exitCode } = describeError(err);
+    io.stderr.write(`zkguest: ${line}\n`);
+    return exitCode;
+  }
+}
