@@ -1,0 +1,125 @@
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import { either as E } from "fp-ts";
+import * as t from "io-ts";
+import { failure, type ErrorCode, type Failure } from "./errors.js";
+import { DEFAULT_LIMITS, MAX_FRAME_DEPTH } from "./limits.js";
+import { BODIES, isKind, VALUE_FIELDS, type Body, type Frame, type Kind, type Message } from "./messages.js";
+import { scanProfile, type FloatPath } from "./profile.js";
+import { IdC } from "./values.js";
+import { formatVersion, PROTOCOL_VERSION, SUPPORTED_VERSIONS, VersionC, type Version } from "./version.js";
+
+/** A decode failure; `id` is set when the frame's request id could be read, so the peer can answer it. */
+export interface ProtocolError extends Failure {
+  readonly id?: number;
+}
+
+export interface DecodeOptions {
+  /** Frames larger than this are refused before any parsing (default 4 MiB, SPEC.md §6). */
+  readonly maxFrameBytes?: number;
+  /** Containers nested deeper than this are refused (default 32, SPEC.md §3). */
+  readonly maxDepth?: number;
+}
+
+// Canonical encoding (SPEC.md §3): map keys in ascending byte order, absent optional fields
+// omitted, integers in their smallest form. Encoder instances are reused: they keep a buffer.
+const encoder = new Encoder({ sortKeys: true, ignoreUndefined: true });
+const decoder = new Decoder();
+
+/**
+ * Encodes a frame. The message is trusted to match its TypeScript type (the receiver validates);
+ * the result is a fresh Uint8Array owned by the caller.
+ */
+export function encode(message: Message): Uint8Array {
+  return encoder.encode(message);
+}
+
+/** Builds a frame of the current protocol version. */
+export function frame<K extends Kind>(kind: K, id: number, body: Body<K>, v: Version = PROTOCOL_VERSION): Frame<K> {
+  return { v, id, kind, body } as unknown as Frame<K>;
+}
+
+function reject(code: ErrorCode, message: string, id?: number): E.Either<ProtocolError, never> {
+  return E.left(id === undefined ? failure(code, message) : { code, message, id });
+}
+
+/** The first io-ts error as `body.mode: expected ...`, a path a person can follow. */
+export function describeValidationError(errors: t.Errors, root: string): string {
+  const first = errors[0];
+  if (!first) return `${root}: invalid`;
+  const path = [root];
+  for (const entry of first.context.slice(1)) {
+    // Union and intersection members add numeric keys of their own: not part of the data's path.
+    const parent = first.context[first.context.indexOf(entry) - 1]?.type;
+    if (parent instanceof t.UnionType || parent instanceof t.IntersectionType) continue;
+    if (entry.key !== "") path.push(entry.key);
+  }
+  const got = first.value === undefined ? "nothing" : describeValue(first.value);
+  const expected = first.message ?? `expected ${first.context[first.context.length - 1]?.type.name ?? "a valid value"}`;
+  return `${path.join(".")}: ${expected}, got ${got}`;
+}
+
+function describeValue(u: unknown): string {
+  if (u instanceof Uint8Array) return `bytes(${u.length})`;
+  if (Array.isArray(u)) return `an array of ${u.length}`;
+  if (u === null) return "nil";
+  if (typeof u === "object") return "a map";
+  if (typeof u === "string") return JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}...` : u);
+  return String(u);
+}
+
+function matchesValueField(path: FloatPath, allowed: readonly (readonly string[])[]): boolean {
+  // path[0] is "body"; a float is allowed anywhere inside one of the Value fields.
+  return allowed.some((field) => field.length <= path.length - 1 && field.every((k, i) => k === "*" ? typeof path[i + 1] === "number" : k === path[i + 1]));
+}
+
+function isMap(u: unknown): u is Record<string, unknown> {
+  return typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array);
+}
+
+/**
+ * Decodes and validates one frame. Never throws: any input gives either a message of a known
+ * kind whose body matches its codec, or a ProtocolError with the code a peer must answer with
+ * (frame_too_large, malformed_frame, unsupported_version, unknown_kind). Bytes in the result
+ * are views into `bytes`: pass a buffer the caller owns (copy out of a guest's memory first).
+ */
+export function decode(bytes: Uint8Array, options: DecodeOptions = {}): E.Either<ProtocolError, Message> {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_LIMITS.max_frame_bytes;
+  if (bytes.length > maxFrameBytes) {
+    return reject("frame_too_large", `frame is ${bytes.length} bytes, the limit is ${maxFrameBytes}`);
+  }
+  const scanned = scanProfile(bytes, options.maxDepth ?? MAX_FRAME_DEPTH);
+  if (E.isLeft(scanned)) return scanned;
+
+  let raw: unknown;
+  try {
+    raw = decoder.decode(bytes);
+  } catch (e) {
+    // The scan admits only what the decoder accepts; this is a last line of defence.
+    return reject("malformed_frame", `not MessagePack: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isMap(raw)) return reject("malformed_frame", "a frame must be a map with keys v, id, kind, body");
+
+  const id = IdC.is(raw.id) ? raw.id : undefined;
+  if (id === undefined) return reject("malformed_frame", `id: expected a request id (0 .. 2^32-1), got ${describeValue(raw.id)}`);
+  if (!VersionC.is(raw.v)) return reject("malformed_frame", `v: expected [major, minor], got ${describeValue(raw.v)}`, id);
+  const v = raw.v;
+  if (!SUPPORTED_VERSIONS.some(([major]) => major === v[0])) {
+    const ours = SUPPORTED_VERSIONS.map(formatVersion).join(", ");
+    return reject("unsupported_version", `frame is version ${formatVersion(v)}, this peer speaks ${ours}`, id);
+  }
+  const kind = raw.kind;
+  if (typeof kind !== "string") return reject("malformed_frame", `kind: expected a string, got ${describeValue(kind)}`, id);
+  if (!isKind(kind)) return reject("unknown_kind", `unknown message kind '${kind}'`, id);
+  if (!isMap(raw.body)) return reject("malformed_frame", `${kind} body: expected a map, got ${describeValue(raw.body)}`, id);
+
+  const body = (BODIES[kind] as t.Mixed).decode(raw.body);
+  if (E.isLeft(body)) return reject("malformed_frame", `${kind} ${describeValidationError(body.left, "body")}`, id);
+
+  const allowed = VALUE_FIELDS[kind] ?? [];
+  for (const path of scanned.right.floatPaths) {
+    if (path[0] !== "body" || !matchesValueField(path, allowed)) {
+      return reject("malformed_frame", `${kind} ${path.join(".")}: a float where an integer is required`, id);
+    }
+  }
+  return E.right({ v, id, kind, body: body.right } as Message);
+}

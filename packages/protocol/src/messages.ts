@@ -1,0 +1,148 @@
+import * as t from "io-ts";
+import { ErrorCodeC, ERROR_CODES, type ErrorCode } from "./errors.js";
+import { LimitsC } from "./limits.js";
+import { BytesC, FieldsC, UIntC, ValueC, type Value } from "./values.js";
+import { VersionC, type Version } from "./version.js";
+
+// Every message body, one codec each (SPEC.md §5). The TypeScript types are derived from these
+// codecs; nothing else defines the shape of a message.
+
+export const LogLevelC = t.keyof({ debug: null, info: null, warn: null, error: null });
+export type LogLevel = t.TypeOf<typeof LogLevelC>;
+
+/** One log line, as the guest sent it or as the host recorded it (exceptions, traps). */
+export const LogEntryC = t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })]);
+export type LogEntry = t.TypeOf<typeof LogEntryC>;
+
+export const DataWitnessC = t.type({ type: t.literal("data"), data: BytesC });
+export const StateProofWitnessC = t.type({
+  type: t.literal("state_proof"),
+  domain: t.string,
+  root: BytesC,
+  payload: BytesC,
+  proof: BytesC,
+});
+export const WitnessC = t.union([DataWitnessC, StateProofWitnessC]);
+export type Witness = t.TypeOf<typeof WitnessC>;
+
+/**
+ * An error code as received. A minor version may add codes (SPEC.md §8); a code this side does
+ * not know is read as `internal`, and the unknown code is kept at the front of the message.
+ */
+const ReceivedErrorCodeC = new t.Type<ErrorCode, ErrorCode, unknown>(
+  "ErrorCode",
+  ErrorCodeC.is,
+  (u, c) => (typeof u === "string" ? t.success(ErrorCodeC.is(u) ? u : "internal") : t.failure(u, c, "expected an error code string")),
+  t.identity,
+);
+
+export const ErrorBodyC = new t.Type<{ code: ErrorCode; message: string }, { code: ErrorCode; message: string }, unknown>(
+  "ErrorBody",
+  (u): u is { code: ErrorCode; message: string } =>
+    typeof u === "object" && u !== null && ErrorCodeC.is((u as { code?: unknown }).code) && typeof (u as { message?: unknown }).message === "string",
+  (u, c) => {
+    const shape = t.type({ code: ReceivedErrorCodeC, message: t.string }).validate(u, c);
+    if (shape._tag === "Left") return shape;
+    const raw = (u as { code: string }).code;
+    if ((ERROR_CODES as readonly string[]).includes(raw)) return t.success(u as { code: ErrorCode; message: string });
+    return t.success({ code: "internal", message: `[${raw}] ${shape.right.message}` });
+  },
+  t.identity,
+);
+
+export const StatC = t.type({
+  name: t.string,
+  type: t.keyof({ file: null, dir: null }),
+  size: UIntC,
+  /** Last write, `YYYY-MM-DDTHH:MM:SS` (FAT keeps local time with 2-second precision; no zone). */
+  modified: t.string,
+});
+export type Stat = t.TypeOf<typeof StatC>;
+
+export const StoreModeC = t.keyof({ create: null, overwrite: null, append: null });
+export type StoreMode = t.TypeOf<typeof StoreModeC>;
+
+export const HelloReplyC = t.type({ version: VersionC, guest: t.string });
+export type HelloReply = t.TypeOf<typeof HelloReplyC>;
+
+/** Requests the host sends to the guest. */
+export const HOST_REQUESTS = {
+  hello: t.type({ offer: t.array(VersionC), host: t.string, limits: LimitsC }),
+  "witness.get": t.type({ args: ValueC }),
+  "proof.result": t.intersection([
+    t.type({ success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }),
+    t.partial({ proof: BytesC, error: ErrorBodyC }),
+  ]),
+};
+
+/** Requests the guest sends to the host. */
+export const GUEST_REQUESTS = {
+  "witness.ready": t.type({ witnesses: t.array(WitnessC) }),
+  "fs.store": t.type({ path: t.string, data: BytesC, mode: StoreModeC }),
+  "fs.read": t.intersection([t.type({ path: t.string }), t.partial({ offset: UIntC, length: UIntC })]),
+  "fs.list": t.type({ path: t.string }),
+  "fs.stat": t.type({ path: t.string }),
+  "fs.remove": t.type({ path: t.string }),
+  "fs.mkdir": t.intersection([t.type({ path: t.string }), t.partial({ parents: t.boolean })]),
+  log: t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })]),
+};
+
+/** Responses, in either direction; `id` is the id of the request answered. */
+export const RESPONSES = {
+  ok: t.type({ value: ValueC }),
+  error: ErrorBodyC,
+};
+
+export const BODIES = { ...HOST_REQUESTS, ...GUEST_REQUESTS, ...RESPONSES };
+
+export type HostRequestKind = keyof typeof HOST_REQUESTS;
+export type GuestRequestKind = keyof typeof GUEST_REQUESTS;
+export type RequestKind = HostRequestKind | GuestRequestKind;
+export type ResponseKind = keyof typeof RESPONSES;
+export type Kind = keyof typeof BODIES;
+export type Body<K extends Kind> = t.TypeOf<(typeof BODIES)[K]>;
+
+export const KINDS = Object.keys(BODIES) as readonly Kind[];
+export const HOST_REQUEST_KINDS = Object.keys(HOST_REQUESTS) as readonly HostRequestKind[];
+export const GUEST_REQUEST_KINDS = Object.keys(GUEST_REQUESTS) as readonly GuestRequestKind[];
+
+export function isKind(s: string): s is Kind {
+  return Object.prototype.hasOwnProperty.call(BODIES, s);
+}
+
+/** One frame: the envelope and the body of its kind (SPEC.md §3). */
+export type Frame<K extends Kind = Kind> = {
+  [P in K]: { readonly v: Version; readonly id: number; readonly kind: P; readonly body: Body<P> };
+}[K];
+export type Message = Frame;
+export type Request = Frame<RequestKind>;
+export type Response = Frame<ResponseKind>;
+
+/** What an `ok` response carries for each request kind (SPEC.md §5). */
+export const RESULTS = {
+  hello: HelloReplyC,
+  "witness.get": t.null,
+  "proof.result": t.null,
+  "witness.ready": t.null,
+  "fs.store": StatC,
+  "fs.read": BytesC,
+  "fs.list": t.array(StatC),
+  "fs.stat": StatC,
+  "fs.remove": t.null,
+  "fs.mkdir": t.null,
+  log: t.null,
+} satisfies Record<RequestKind, t.Mixed>;
+export type Result<K extends RequestKind> = t.TypeOf<(typeof RESULTS)[K]>;
+
+/**
+ * Paths (below `body`) of the fields that hold free-form Values: the only places where a float
+ * may appear on the wire (SPEC.md §3). `*` matches any array index.
+ */
+export const VALUE_FIELDS: Partial<Record<Kind, readonly (readonly string[])[]>> = {
+  "witness.get": [["args"]],
+  "proof.result": [["args"], ["logs", "*", "fields"]],
+  log: [["fields"]],
+  ok: [["value"]],
+};
+
+export type { Value };
