@@ -1,95 +1,89 @@
 import * as t from "io-ts";
-import { ErrorCodeC, ERROR_CODES, type ErrorCode } from "./errors.js";
+import { ErrorCodeC, type Failure } from "./errors.js";
 import { LimitsC } from "./limits.js";
 import { BytesC, FieldsC, UIntC, ValueC, type Value } from "./values.js";
 import { VersionC, type Version } from "./version.js";
 
 // Every message body, one codec each (SPEC.md §5). The TypeScript types are derived from these
-// codecs; nothing else defines the shape of a message.
+// codecs; nothing else defines the shape of a message. Codecs are exact: fields a later minor
+// version adds are dropped on decode, which is what "ignored" means in SPEC.md §8.
 
 export const LogLevelC = t.keyof({ debug: null, info: null, warn: null, error: null });
 export type LogLevel = t.TypeOf<typeof LogLevelC>;
 
 /** One log line, as the guest sent it or as the host recorded it (exceptions, traps). */
-export const LogEntryC = t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })]);
+export const LogEntryC = t.exact(t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })]));
 export type LogEntry = t.TypeOf<typeof LogEntryC>;
 
-export const DataWitnessC = t.type({ type: t.literal("data"), data: BytesC });
-export const StateProofWitnessC = t.type({
-  type: t.literal("state_proof"),
-  domain: t.string,
-  root: BytesC,
-  payload: BytesC,
-  proof: BytesC,
-});
+export const DataWitnessC = t.exact(t.type({ type: t.literal("data"), data: BytesC }));
+export const StateProofWitnessC = t.exact(
+  t.type({ type: t.literal("state_proof"), domain: t.string, root: BytesC, payload: BytesC, proof: BytesC }),
+);
 export const WitnessC = t.union([DataWitnessC, StateProofWitnessC]);
 export type Witness = t.TypeOf<typeof WitnessC>;
 
-/**
- * An error code as received. A minor version may add codes (SPEC.md §8); a code this side does
- * not know is read as `internal`, and the unknown code is kept at the front of the message.
- */
-const ReceivedErrorCodeC = new t.Type<ErrorCode, ErrorCode, unknown>(
-  "ErrorCode",
-  ErrorCodeC.is,
-  (u, c) => (typeof u === "string" ? t.success(ErrorCodeC.is(u) ? u : "internal") : t.failure(u, c, "expected an error code string")),
-  t.identity,
-);
+const ErrorShapeC = t.type({ code: t.string, message: t.string });
 
-export const ErrorBodyC = new t.Type<{ code: ErrorCode; message: string }, { code: ErrorCode; message: string }, unknown>(
+/**
+ * The body of an `error` response. A minor version may add error codes (SPEC.md §8): a code
+ * this side does not know is read as `internal`, the unknown code kept at the front of the message.
+ */
+export const ErrorBodyC = new t.Type<Failure, Failure, unknown>(
   "ErrorBody",
-  (u): u is { code: ErrorCode; message: string } =>
-    typeof u === "object" && u !== null && ErrorCodeC.is((u as { code?: unknown }).code) && typeof (u as { message?: unknown }).message === "string",
+  (u): u is Failure => ErrorShapeC.is(u) && ErrorCodeC.is(u.code),
   (u, c) => {
-    const shape = t.type({ code: ReceivedErrorCodeC, message: t.string }).validate(u, c);
+    const shape = ErrorShapeC.validate(u, c);
     if (shape._tag === "Left") return shape;
-    const raw = (u as { code: string }).code;
-    if ((ERROR_CODES as readonly string[]).includes(raw)) return t.success(u as { code: ErrorCode; message: string });
-    return t.success({ code: "internal", message: `[${raw}] ${shape.right.message}` });
+    const { code, message } = shape.right;
+    return t.success(ErrorCodeC.is(code) ? { code, message } : { code: "internal", message: `[${code}] ${message}` });
   },
   t.identity,
 );
 
-export const StatC = t.type({
-  name: t.string,
-  type: t.keyof({ file: null, dir: null }),
-  size: UIntC,
-  /** Last write, `YYYY-MM-DDTHH:MM:SS` (FAT keeps local time with 2-second precision; no zone). */
-  modified: t.string,
-});
+export const StatC = t.exact(
+  t.type({
+    name: t.string,
+    type: t.keyof({ file: null, dir: null }),
+    size: UIntC,
+    /** Last write, `YYYY-MM-DDTHH:MM:SS` (FAT keeps local time with 2-second precision; no zone). */
+    modified: t.string,
+  }),
+);
 export type Stat = t.TypeOf<typeof StatC>;
 
 export const StoreModeC = t.keyof({ create: null, overwrite: null, append: null });
 export type StoreMode = t.TypeOf<typeof StoreModeC>;
 
-export const HelloReplyC = t.type({ version: VersionC, guest: t.string });
+export const HelloReplyC = t.exact(t.type({ version: VersionC, guest: t.string }));
 export type HelloReply = t.TypeOf<typeof HelloReplyC>;
 
 /** Requests the host sends to the guest. */
 export const HOST_REQUESTS = {
-  hello: t.type({ offer: t.array(VersionC), host: t.string, limits: LimitsC }),
-  "witness.get": t.type({ args: ValueC }),
-  "proof.result": t.intersection([
-    t.type({ success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }),
-    t.partial({ proof: BytesC, error: ErrorBodyC }),
-  ]),
+  hello: t.exact(t.type({ offer: t.array(VersionC), host: t.string, limits: LimitsC })),
+  "witness.get": t.exact(t.type({ args: ValueC })),
+  "proof.result": t.exact(
+    t.intersection([
+      t.type({ success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }),
+      t.partial({ proof: BytesC, error: ErrorBodyC }),
+    ]),
+  ),
 };
 
 /** Requests the guest sends to the host. */
 export const GUEST_REQUESTS = {
-  "witness.ready": t.type({ witnesses: t.array(WitnessC) }),
-  "fs.store": t.type({ path: t.string, data: BytesC, mode: StoreModeC }),
-  "fs.read": t.intersection([t.type({ path: t.string }), t.partial({ offset: UIntC, length: UIntC })]),
-  "fs.list": t.type({ path: t.string }),
-  "fs.stat": t.type({ path: t.string }),
-  "fs.remove": t.type({ path: t.string }),
-  "fs.mkdir": t.intersection([t.type({ path: t.string }), t.partial({ parents: t.boolean })]),
-  log: t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })]),
+  "witness.ready": t.exact(t.type({ witnesses: t.array(WitnessC) })),
+  "fs.store": t.exact(t.type({ path: t.string, data: BytesC, mode: StoreModeC })),
+  "fs.read": t.exact(t.intersection([t.type({ path: t.string }), t.partial({ offset: UIntC, length: UIntC })])),
+  "fs.list": t.exact(t.type({ path: t.string })),
+  "fs.stat": t.exact(t.type({ path: t.string })),
+  "fs.remove": t.exact(t.type({ path: t.string })),
+  "fs.mkdir": t.exact(t.intersection([t.type({ path: t.string }), t.partial({ parents: t.boolean })])),
+  log: t.exact(t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })])),
 };
 
 /** Responses, in either direction; `id` is the id of the request answered. */
 export const RESPONSES = {
-  ok: t.type({ value: ValueC }),
+  ok: t.exact(t.type({ value: ValueC })),
   error: ErrorBodyC,
 };
 

@@ -272,7 +272,11 @@ function scan(bytes: Uint8Array, maxDepth: number): ProfileScan {
   return { floatPaths };
 }
 
+const PROTO_KEY = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // "__proto__"
+
 function checkNewKey(map: Container, bytes: Uint8Array, at: number, start: number, len: number): void {
+  // JavaScript peers cannot hold this key in a plain object safely (prototype pollution).
+  if (len === PROTO_KEY.length && PROTO_KEY.every((b, i) => bytes[start + i] === b)) throw malformed(at, "the map key '__proto__' is refused");
   map.lastKeyStart = start;
   map.lastKeyLength = len;
   if (!map.keySet) {

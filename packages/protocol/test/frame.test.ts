@@ -1,0 +1,184 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { either as E } from "fp-ts";
+import {
+  decode,
+  encode,
+  frame,
+  KINDS,
+  negotiate,
+  toHex,
+  fromHex,
+  DEFAULT_LIMITS,
+  type Kind,
+  type ProtocolError,
+} from "../src/index.js";
+import { anyMessageArb, messageArb } from "./arbitraries.js";
+
+function decodeError(bytes: Uint8Array, opts = {}): ProtocolError {
+  const r = decode(bytes, opts);
+  if (E.isRight(r)) throw new Error(`expected a decode error, got ${JSON.stringify(r.right)}`);
+  return r.left;
+}
+
+/** Hand-assembled MessagePack: fixstr of an ASCII string. */
+const str = (s: string) => [0xa0 | s.length, ...Buffer.from(s)];
+
+describe("protocol frames", () => {
+  describe("round trip", () => {
+    for (const kind of KINDS as readonly Kind[]) {
+      it(`decode(encode(m)) = m for ${kind}`, () => {
+        fc.assert(
+          fc.property(messageArb(kind), (m) => {
+            const back = decode(encode(m));
+            if (E.isLeft(back)) throw new Error(`${back.left.code}: ${back.left.message}`);
+            expect(back.right).to.deep.equal(m);
+          }),
+          { numRuns: 150 },
+        );
+      });
+    }
+
+    it("encoding is canonical: re-encoding a decoded frame gives the same bytes", () => {
+      fc.assert(
+        fc.property(anyMessageArb, (m) => {
+          const bytes = encode(m);
+          const back = decode(bytes);
+          expect(E.isRight(back)).to.equal(true);
+          if (E.isRight(back)) expect(toHex(encode(back.right))).to.equal(toHex(bytes));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe("hostile bytes", () => {
+    it("never throws on arbitrary bytes", () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+          const r = decode(bytes);
+          if (E.isLeft(r)) expect(r.left.code).to.be.oneOf(["malformed_frame", "unsupported_version", "unknown_kind", "frame_too_large"]);
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it("never throws on mutated valid frames (flipped, cut, spliced bytes)", () => {
+      const mutated = fc
+        .tuple(anyMessageArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat())
+        .map(([m, flips, cut]) => {
+          const b = encode(m);
+          for (const [at, byte] of flips) b[at % b.length] = byte;
+          return b.subarray(0, b.length - (cut % 3));
+        });
+      fc.assert(fc.property(mutated, (bytes) => void decode(bytes)), { numRuns: 3000 });
+    });
+
+    it("refuses truncation at every byte of a valid frame", () => {
+      const bytes = encode(frame("fs.store", 9, { path: "/A.BIN", data: new Uint8Array([1, 2, 3]), mode: "append" }));
+      for (let n = 0; n < bytes.length; n++) expect(decodeError(bytes.subarray(0, n)).code).to.equal("malformed_frame");
+    });
+
+    it("refuses an oversize frame before parsing it", () => {
+      const big = new Uint8Array(DEFAULT_LIMITS.max_frame_bytes + 1);
+      expect(decodeError(big).code).to.equal("frame_too_large");
+      expect(decodeError(new Uint8Array(100), { maxFrameBytes: 99 }).message).to.contain("limit is 99");
+    });
+
+    it("refuses deep nesting without recursing on it", () => {
+      const deep = new Uint8Array(200_000).fill(0x91);
+      expect(decodeError(deep).message).to.match(/nested deeper than 32/);
+    });
+
+    it("refuses huge declared lengths without allocating them", () => {
+      for (const hex of ["c6ffffffff", "dbffffffff41", "ddffffffff", "dfffffffff", "dc ffff 00"]) {
+        expect(decodeError(fromHex(hex)).code).to.equal("malformed_frame");
+      }
+    });
+
+    it("refuses duplicate keys, also in large maps", () => {
+      expect(decodeError(Uint8Array.from([0x82, ...str("a"), 1, ...str("a"), 2])).message).to.contain("duplicate map key 'a'");
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      keys.push("k3");
+      const big = [0xde, 0, keys.length, ...keys.flatMap((k) => [...str(k), 0])];
+      expect(decodeError(Uint8Array.from(big)).message).to.contain("duplicate map key 'k3'");
+    });
+
+    it("refuses ext types, non-string keys, invalid UTF-8, 0xc1, unsafe integers, trailing bytes", () => {
+      const cases: [string, RegExp][] = [
+        ["d40100", /ext types/],
+        ["810102", /map keys must be strings/],
+        ["a2c0af", /not valid UTF-8/],
+        ["a3eda080", /not valid UTF-8/], // an encoded surrogate
+        ["c1", /never used/],
+        ["cf0020000000000000", /larger than 2\^53-1/],
+        ["d3ffe0000000000000", /outside/],
+        ["c0c0", /trailing bytes/],
+      ];
+      for (const [hex, why] of cases) expect(decodeError(fromHex(hex)).message, hex).to.match(why);
+    });
+
+    it("refuses a __proto__ key", () => {
+      expect(decodeError(Uint8Array.from([0x81, ...str("__proto__"), 1])).code).to.equal("malformed_frame");
+    });
+  });
+
+  describe("envelope and body rules", () => {
+    const raw = (o: unknown) => encode(o as never);
+
+    it("names both versions on a major mismatch and keeps the id", () => {
+      const e = decodeError(raw({ v: [2, 0], id: 7, kind: "log", body: { level: "info", message: "x" } }));
+      expect(e).to.deep.equal({ code: "unsupported_version", message: "frame is version 2.0, this peer speaks 1.0", id: 7 });
+    });
+
+    it("accepts a higher minor and drops fields it does not know", () => {
+      const r = decode(raw({ v: [1, 9], id: 1, kind: "fs.stat", body: { path: "/A", follow: true }, trace: "x" }));
+      expect(r).to.deep.equal(E.right({ v: [1, 9], id: 1, kind: "fs.stat", body: { path: "/A" } }));
+    });
+
+    it("answers an unknown kind with unknown_kind and the id", () => {
+      expect(decodeError(raw({ v: [1, 0], id: 4, kind: "fs.chmod", body: {} }))).to.deep.include({ code: "unknown_kind", id: 4 });
+    });
+
+    it("names the field and the rule when a body is wrong", () => {
+      const e = decodeError(raw({ v: [1, 0], id: 1, kind: "fs.store", body: { path: "/A", data: new Uint8Array(), mode: "truncate" } }));
+      expect(e.message).to.equal('fs.store body.mode: expected "create" | "overwrite" | "append", got "truncate"');
+      const w = decodeError(raw({ v: [1, 0], id: 1, kind: "witness.ready", body: { witnesses: [{ type: "data", data: "x" }] } }));
+      expect(w.message).to.contain("body.witnesses.0.data");
+    });
+
+    it("refuses a float where an integer is required, even an integral one", () => {
+      // fs.read offset 1.0 as float64, hand-assembled (our encoder never writes it).
+      const hex = "84a4626f647982a6" + toHex(Buffer.from("offset")) + "cb3ff0000000000000a470617468a12fa2696401a46b696e64a766732e72656164a176920100";
+      const e = decodeError(fromHex(hex));
+      expect(e.message).to.equal("fs.read body.offset: a float where an integer is required");
+      const asInt = decode(fromHex(hex.replace("cb3ff0000000000000", "01")));
+      expect(E.isRight(asInt)).to.equal(true);
+    });
+
+    it("allows floats inside Value fields", () => {
+      const m = frame("log", 1, { level: "info", message: "t", fields: { ratio: 0.25, nested: [{ x: 1.5 }] } });
+      expect(decode(encode(m))).to.deep.equal(E.right(m));
+    });
+
+    it("reads an unknown error code as internal, keeping the code", () => {
+      const r = decode(raw({ v: [1, 1], id: 2, kind: "error", body: { code: "disk_on_fire", message: "hot" } }));
+      expect(r).to.deep.equal(E.right({ v: [1, 1], id: 2, kind: "error", body: { code: "internal", message: "[disk_on_fire] hot" } }));
+    });
+  });
+
+  describe("negotiate", () => {
+    it("picks the highest common major at the lower minor", () => {
+      expect(negotiate([[1, 4], [2, 0]], [[1, 2]])).to.deep.equal(E.right([1, 2]));
+      expect(negotiate([[1, 0]], [[1, 3], [2, 1]])).to.deep.equal(E.right([1, 0]));
+      expect(negotiate([[1, 5], [2, 3]], [[1, 0], [2, 7]])).to.deep.equal(E.right([2, 3]));
+    });
+
+    it("names both sides when there is no common major", () => {
+      expect(negotiate([[2, 0]], [[1, 0]])).to.deep.equal(
+        E.left({ code: "unsupported_version", message: "peer offers 2.0; this side speaks 1.0: no common major version" }),
+      );
+      expect(E.isLeft(negotiate([], [[1, 0]]))).to.equal(true);
+    });
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Writes protocol/vectors/*.json. Run it only when SPEC.md changes
+ * (`node packages/protocol/dist/test/generate-vectors.js`), review the diff, and commit both:
+ * the vectors are the reference that vectors.test.ts, the conformance kits and other
+ * implementations check against, so the encoder must never silently rewrite them.
+ */
+import { encode as plainEncode } from "@msgpack/msgpack";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ERROR_CODES, encode, frame, toHex, toVectorJson, type Message } from "../src/index.js";
+
+interface Vector {
+  name: string;
+  description: string;
+  hex: string;
+  value?: unknown;
+  error?: string;
+  max_frame_bytes?: number;
+}
+
+const b = (...xs: number[]) => new Uint8Array(xs);
+const ascii = (s: string) => toHex(new TextEncoder().encode(s));
+
+function valid(name: string, description: string, m: Message): Vector {
+  return { name, description, hex: toHex(encode(m)), value: toVectorJson(m) };
+}
+
+const limits = { max_frame_bytes: 4194304, max_path_bytes: 255, max_log_message_bytes: 8192 };
+
+const hostToGuest: Vector[] = [
+  valid("hello", "The handshake with the default limits, offering 1.0.", frame("hello", 1, { offer: [[1, 0]], host: "zkguest-host/0.1.0", limits })),
+  valid("hello, two majors and every limit", "A host that speaks 1.3 and 2.0 and announces all its run limits.", frame("hello", 1, {
+    offer: [[1, 3], [2, 0]],
+    host: "other-host/9",
+    limits: { ...limits, max_log_bytes: 1048576, max_host_calls: 10000, quota_bytes: 16777216, quota_files: 1000, memory_bytes: 67108864, stack_bytes: 524288, time_ms: 5000 },
+  })),
+  valid("witness.get", "Arguments of every Value type: map, array, negative and 32-bit integers, float, string, bytes, bool, nil.", frame("witness.get", 2, {
+    args: { name: "alice", n: -5, big: 4294967296, ratio: 0.5, tags: ["a", true, null], salt: b(0xde, 0xad) },
+  })),
+  valid("witness.get, nil args", "A request without arguments.", frame("witness.get", 2, { args: null })),
+  valid("proof.result, success", "The entrypoint call after a successful proof.", frame("proof.result", 3, {
+    success: true,
+    proof: b(0x01, 0x02, 0x03, 0x04),
+    args: { n: 7 },
+    logs: [{ level: "info", message: "witnesses ready", fields: { count: 1 } }],
+  })),
+  valid("proof.result, failure", "The entrypoint call after proving failed: no proof, an error.", frame("proof.result", 3, {
+    success: false,
+    args: { n: 7 },
+    logs: [{ level: "error", message: "circuit rejected the witness" }],
+    error: { code: "internal", message: "prover: constraint 12 not satisfied" },
+  })),
+];
+
+const guestToHost: Vector[] = [
+  valid("witness.ready", "Both kinds of witness.", frame("witness.ready", 1, {
+    witnesses: [
+      { type: "data", data: b(0x2a) },
+      { type: "state_proof", domain: "ethereum", root: b(0xaa, 0xbb), payload: b(0x01), proof: b(0x02, 0x03) },
+    ],
+  })),
+  valid("fs.store create", "Create a file; fails if it exists.", frame("fs.store", 2, { path: "/var/share/proof.bin", data: b(1, 2, 3), mode: "create" })),
+  valid("fs.store overwrite", "Create or replace atomically.", frame("fs.store", 3, { path: "/var/share/proof.bin", data: b(4), mode: "overwrite" })),
+  valid("fs.store append", "Append, creating if missing.", frame("fs.store", 4, { path: "/LOGS/RUN.TXT", data: b(0x0a), mode: "append" })),
+  valid("fs.read", "Read a whole file.", frame("fs.read", 5, { path: "/var/share/proof.bin" })),
+  valid("fs.read range", "Read 4096 bytes at offset 65536.", frame("fs.read", 6, { path: "/BIG.BIN", offset: 65536, length: 4096 })),
+  valid("fs.list", "List a directory.", frame("fs.list", 7, { path: "/var/share" })),
+  valid("fs.stat", "Stat a path.", frame("fs.stat", 8, { path: "/var" })),
+  valid("fs.remove", "Remove a file or an empty directory.", frame("fs.remove", 9, { path: "/TMP/A.BIN" })),
+  valid("fs.mkdir", "Make a directory without parents.", frame("fs.mkdir", 10, { path: "/var" })),
+  valid("fs.mkdir parents", "Make a directory and its parents.", frame("fs.mkdir", 11, { path: "/var/share/proofs", parents: true })),
+  valid("log", "A log line without fields.", frame("log", 12, { level: "info", message: "hello" })),
+  valid("log with fields", "Structured fields, including a float.", frame("log", 13, { level: "warn", message: "slow", fields: { ms: 12.5, step: "hash" } })),
+];
+
+const stat = { name: "PROOF.BIN", type: "file" as const, size: 3, modified: "2026-11-25T10:30:00" };
+const responses: Vector[] = [
+  valid("ok nil", "A request that returns nothing.", frame("ok", 12, { value: null })),
+  valid("ok hello", "The guest's answer to hello.", frame("ok", 1, { value: { version: [1, 0], guest: "zkguest-guest-sdk/0.1.0" } })),
+  valid("ok stat", "The answer to fs.store or fs.stat.", frame("ok", 8, { value: stat })),
+  valid("ok list", "The answer to fs.list.", frame("ok", 7, { value: [stat, { name: "PROOFS", type: "dir", size: 0, modified: "2026-11-25T10:29:58" }] })),
+  valid("ok bytes", "The answer to fs.read.", frame("ok", 5, { value: b(1, 2, 3) })),
+  ...ERROR_CODES.map((code, i) =>
+    valid(`error ${code}`, `An error response with code ${code}.`, frame("error", 20 + i, { code, message: code === "invalid_name" ? "proof.json: extension 'json' has 4 characters, FAT-16 allows 3" : `example ${code}` })),
+  ),
+];
+
+// Frames a decoder must accept although they are not canonical: decode only.
+const envelope = (body: string, id: string, kind: string, v: string) => `84a4626f6479${body}a26964${id}a46b696e64${kind}a176${v}`;
+const kindStr = (k: string) => (0xa0 + k.length).toString(16) + ascii(k);
+const accepted: Vector[] = [
+  {
+    name: "keys out of order",
+    description: "Envelope keys in the order v, id, kind, body: accepted as the canonical frame.",
+    hex: toHex(plainEncode({ v: [1, 0], id: 1, kind: "fs.stat", body: { path: "/A" } })),
+    value: toVectorJson(frame("fs.stat", 1, { path: "/A" })),
+  },
+  {
+    name: "integers in larger encodings",
+    description: "id as uint32 and the version parts as uint16: accepted, read as the same integers.",
+    hex: envelope("81a470617468a12f", "ce00000001", kindStr("fs.list"), "92cd0001cd0000"),
+    value: toVectorJson(frame("fs.list", 1, { path: "/" })),
+  },
+  {
+    name: "minor extension: unknown fields",
+    description: "A 1.1 frame with an unknown envelope key and an unknown body field: both ignored.",
+    hex: toHex(plainEncode({ body: { path: "/A", follow: true }, id: 2, kind: "fs.stat", trace: "abc", v: [1, 1] })),
+    value: toVectorJson(frame("fs.stat", 2, { path: "/A" }, [1, 1])),
+  },
+  {
+    name: "unknown error code",
+    description: "An error code from a later minor: read as internal, the code kept in the message.",
+    hex: toHex(plainEncode({ body: { code: "disk_on_fire", message: "hot" }, id: 3, kind: "error", v: [1, 1] })),
+    value: toVectorJson(frame("error", 3, { code: "internal", message: "[disk_on_fire] hot" }, [1, 1])),
+  },
+];
+
+const storeBody = "83a464617461c403010203a46d6f6465a6637265617465a470617468a12f"; // data 010203, mode create, path "/"
+const invalid: Vector[] = [
+  { name: "empty", description: "No bytes at all.", hex: "", error: "malformed_frame" },
+  { name: "truncated", description: "A valid fs.store frame cut in the middle of its data.", hex: envelope(storeBody, "01", kindStr("fs.store"), "920100").slice(0, 30), error: "malformed_frame" },
+  { name: "trailing bytes", description: "A valid frame followed by one more byte.", hex: envelope("81a470617468a12f", "01", kindStr("fs.stat"), "920100") + "c0", error: "malformed_frame" },
+  { name: "not a map", description: "An array instead of the envelope map.", hex: "9401020304", error: "malformed_frame" },
+  { name: "duplicate key", description: "The body has the key path twice.", hex: envelope("82a470617468a141a470617468a142", "01", kindStr("fs.stat"), "920100"), error: "malformed_frame" },
+  { name: "integer key", description: "A body map with an integer key.", hex: envelope("81" + "01" + "a141", "01", kindStr("fs.stat"), "920100"), error: "malformed_frame" },
+  { name: "ext in body", description: "fs.store data sent as ext type 1 instead of bin.", hex: envelope("83a464617461d40101a46d6f6465a6637265617465a470617468a12f", "01", kindStr("fs.store"), "920100"), error: "malformed_frame" },
+  { name: "timestamp ext", description: "A log field holding a MessagePack timestamp (ext -1).", hex: envelope("83a66669656c647381a174d6ff00000000a56c6576656ca4696e666fa76d657373616765a0", "01", kindStr("log"), "920100"), error: "malformed_frame" },
+  { name: "invalid UTF-8", description: "A path string holding the bytes c3 28.", hex: envelope("81a470617468a2c328", "01", kindStr("fs.stat"), "920100"), error: "malformed_frame" },
+  { name: "float id", description: "The id written as float64 1.0.", hex: envelope("81a470617468a12f", "cb3ff0000000000000", kindStr("fs.stat"), "920100"), error: "malformed_frame" },
+  { name: "float offset", description: "fs.read offset written as float64 1.0: a float where an integer is required.", hex: envelope("82a66f6666736574cb3ff0000000000000a470617468a12f", "01", kindStr("fs.read"), "920100"), error: "malformed_frame" },
+  { name: "integer beyond 2^53-1", description: "fs.read offset as uint64 2^53.", hex: envelope("82a66f6666736574cf0020000000000000a470617468a12f", "01", kindStr("fs.read"), "920100"), error: "malformed_frame" },
+  { name: "huge declared bin", description: "A bin32 header claiming 4 GiB in a 50-byte frame.", hex: envelope("83a464617461c6ffffffff", "01", kindStr("fs.store"), "920100"), error: "malformed_frame" },
+  { name: "huge declared map", description: "A map32 header claiming 2^32-1 entries.", hex: "dfffffffff", error: "malformed_frame" },
+  { name: "too deep", description: "Arguments nested 40 arrays deep (the limit is 32 containers).", hex: envelope("81a461726773" + "91".repeat(40) + "c0", "01", kindStr("witness.get"), "920100"), error: "malformed_frame" },
+  { name: "reserved byte", description: "The byte 0xc1, never used in MessagePack.", hex: "c1", error: "malformed_frame" },
+  { name: "missing body field", description: "fs.store without mode.", hex: envelope("82a464617461c40101a470617468a12f", "01", kindStr("fs.store"), "920100"), error: "malformed_frame" },
+  { name: "wrong field type", description: "fs.stat path as an integer.", hex: envelope("81a47061746801", "01", kindStr("fs.stat"), "920100"), error: "malformed_frame" },
+  { name: "bad enum", description: "fs.store mode 'truncate'.", hex: envelope("83a464617461c40101a46d6f6465a87472756e63617465a470617468a12f", "01", kindStr("fs.store"), "920100"), error: "malformed_frame" },
+  { name: "unsupported major", description: "A frame of version 2.0 to a 1.x peer.", hex: envelope("81a470617468a12f", "05", kindStr("fs.stat"), "920200"), error: "unsupported_version" },
+  { name: "unknown kind", description: "A kind this version does not define.", hex: envelope("80", "05", kindStr("fs.chmod"), "920100"), error: "unknown_kind" },
+  { name: "proto key", description: "A log field named __proto__.", hex: envelope("83a66669656c647381a95f5f70726f746f5f5f01a56c6576656ca4696e666fa76d657373616765a0", "01", kindStr("log"), "920100"), error: "malformed_frame" },
+  { name: "frame too large", description: "A valid 36-byte frame read with max_frame_bytes = 16.", hex: envelope("81a470617468a12f", "01", kindStr("fs.stat"), "920100"), error: "frame_too_large", max_frame_bytes: 16 },
+];
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.resolve(here, "../../../../protocol/vectors");
+const files: Record<string, Vector[]> = {
+  "host-to-guest.json": hostToGuest,
+  "guest-to-host.json": guestToHost,
+  "responses.json": responses,
+  "accepted.json": accepted,
+  "invalid.json": invalid,
+};
+for (const [name, vectors] of Object.entries(files)) {
+  writeFileSync(path.join(out, name), JSON.stringify(vectors, null, 2) + "\n");
+  process.stdout.write(`${name}: ${vectors.length} vectors\n`);
+}
