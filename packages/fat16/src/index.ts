@@ -1,1 +1,26 @@
-export {};
+/**
+ * @zkguest/fat16: each guest program's private disk, a real FAT-16 volume in one image file.
+ *
+ * - `formatVolume(path, { size, label? })` makes a new (sparse) image.
+ * - `Volume.open(path, { readOnly?, quota?, durability? })` opens a bare or MBR-partitioned
+ *   image; its methods read, write (atomic overwrite), append, list, stat, mkdir, remove,
+ *   rename, report usage, and `close()`.
+ * - `checkVolume(path)` checks a volume without changing it.
+ *
+ * Paths are absolute and '/'-separated; each component is an 8.3 name (SPEC.md §4.4). Every
+ * failure is a ZkguestError carrying one of the protocol's error codes.
+ */
+export { formatVolume, type FormatOptions } from "./format.js";
+export {
+  Volume,
+  type Durability,
+  type OpenOptions,
+  type Quota,
+  type Stat,
+  type Usage,
+  type VolumeInfo,
+  type WriteMode,
+} from "./volume.js";
+export { checkVolume, type CheckReport, type Problem } from "./check.js";
+export { MIN_VOLUME_BYTES, MAX_VOLUME_BYTES } from "./geometry.js";
+export { FileBlockDevice, MemoryBlockDevice, type BlockDevice } from "./block-device.js";

@@ -1,0 +1,155 @@
+import { corrupt, fmt, ok, type Result } from "./result.js";
+
+export const FAT_FREE = 0;
+export const FAT_BAD = 0xfff7;
+/** What we write at the end of a chain; readers accept 0xFFF8..0xFFFF. */
+export const FAT_EOC = 0xffff;
+export const isEndOfChain = (v: number): boolean => v >= 0xfff8;
+/** FAT[1] bit 15: set when the volume was cleanly closed. */
+export const FAT1_CLEAN = 0x8000;
+
+/** A run of consecutive dirty FAT sectors, with its bytes encoded for disk. */
+export interface FatRun {
+  readonly sector: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The file allocation table, held in memory (at most 65,526 entries, 128 KiB) and written back
+ * sector by sector to every copy. Allocation is next-fit from a hint, so consecutive writes get
+ * consecutive clusters and finding a free cluster is O(1) amortized rather than a scan from 2.
+ */
+export class Fat {
+  private readonly dirty: Uint8Array;
+  private dirtyCount = 0;
+  private free: number;
+  private hint = 2;
+
+  private constructor(
+    private readonly next: Uint16Array,
+    readonly clusterCount: number,
+    private readonly bytesPerSector: number,
+  ) {
+    this.dirty = new Uint8Array(Math.ceil((next.length * 2) / bytesPerSector));
+    let free = 0;
+    for (let c = 2; c < next.length; c++) if (next[c] === FAT_FREE) free++;
+    this.free = free;
+  }
+
+  /** Decodes clusterCount + 2 little-endian entries from the FAT's bytes. */
+  static decode(bytes: Uint8Array, clusterCount: number, bytesPerSector: number): Fat {
+    return new Fat(Fat.decodeEntries(bytes, clusterCount + 2), clusterCount, bytesPerSector);
+  }
+
+  static decodeEntries(bytes: Uint8Array, count: number): Uint16Array {
+    const next = new Uint16Array(count);
+    for (let i = 0; i < count; i++) next[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
+    return next;
+  }
+
+  get maxCluster(): number {
+    return this.clusterCount + 1;
+  }
+
+  get freeCount(): number {
+    return this.free;
+  }
+
+  get isDirty(): boolean {
+    return this.dirtyCount > 0;
+  }
+
+  get(cluster: number): number {
+    return this.next[cluster]!;
+  }
+
+  isCluster(n: number): boolean {
+    return n >= 2 && n <= this.maxCluster;
+  }
+
+  set(cluster: number, value: number): void {
+    const before = this.next[cluster]!;
+    if (before === value) return;
+    if (cluster >= 2) this.free += (value === FAT_FREE ? 1 : 0) - (before === FAT_FREE ? 1 : 0);
+    this.next[cluster] = value;
+    this.markDirty(cluster);
+  }
+
+  /** Marks the sector holding `cluster`'s entry for writing (also used to rewrite a differing second copy). */
+  markDirty(cluster: number): void {
+    const s = Math.floor((cluster * 2) / this.bytesPerSector);
+    if (!this.dirty[s]) {
+      this.dirty[s] = 1;
+      this.dirtyCount++;
+    }
+  }
+
+  /**
+   * The clusters of the chain starting at `first`, at most `upTo` of them (fewer only if the
+   * chain ends first). Every link followed is checked; a chain longer than the cluster count
+   * must loop, so the walk is bounded by it whatever `upTo` is.
+   */
+  chain(first: number, upTo = Infinity): Result<number[]> {
+    if (!this.isCluster(first)) return corrupt(`first cluster ${first} is outside 2..${this.maxCluster}`);
+    const out: number[] = [];
+    let c = first;
+    for (;;) {
+      out.push(c);
+      if (out.length >= upTo) return ok(out);
+      const v = this.next[c]!;
+      if (isEndOfChain(v)) return ok(out);
+      if (out.length > this.clusterCount) return corrupt(`cluster chain from ${first} loops (a cycle)`);
+      if (v === FAT_FREE) return corrupt(`cluster ${c} in a chain is marked free in the FAT`);
+      if (v === FAT_BAD) return corrupt(`cluster ${c} in a chain is followed by the bad-cluster mark`);
+      if (!this.isCluster(v)) return corrupt(`cluster ${c} points to ${v}, outside 2..${this.maxCluster}`);
+      c = v;
+    }
+  }
+
+  /** Allocates `n` free clusters linked as one chain (ending in EOC); undefined if there are not enough. */
+  allocate(n: number): number[] | undefined {
+    if (n > this.free) return undefined;
+    const out = new Array<number>(n);
+    let found = 0;
+    let c = this.hint;
+    while (found < n) {
+      if (this.next[c] === FAT_FREE) out[found++] = c;
+      c = c === this.maxCluster ? 2 : c + 1;
+    }
+    for (let i = 0; i < n; i++) this.set(out[i]!, i + 1 < n ? out[i + 1]! : FAT_EOC);
+    this.hint = c;
+    return out;
+  }
+
+  /** Marks the clusters free. */
+  release(clusters: readonly number[]): void {
+    for (const c of clusters) this.set(c, FAT_FREE);
+  }
+
+  /** Encodes the dirty sectors as runs of consecutive sectors and clears the dirty marks. */
+  takeDirtyRuns(): FatRun[] {
+    const runs: FatRun[] = [];
+    const eps = this.bytesPerSector / 2;
+    for (let s = 0; s < this.dirty.length; ) {
+      if (!this.dirty[s]) { s++; continue; }
+      let end = s;
+      while (end < this.dirty.length && this.dirty[end]) this.dirty[end++] = 0;
+      const bytes = new Uint8Array((end - s) * this.bytesPerSector);
+      const last = Math.min(end * eps, this.next.length);
+      for (let i = s * eps, o = 0; i < last; i++, o += 2) {
+        const v = this.next[i]!;
+        bytes[o] = v & 0xff;
+        bytes[o + 1] = v >> 8;
+      }
+      runs.push({ sector: s, bytes });
+      s = end;
+    }
+    this.dirtyCount = 0;
+    return runs;
+  }
+
+  /** For messages: "1,234 of 8,000 clusters free". */
+  describe(): string {
+    return `${fmt(this.free)} of ${fmt(this.clusterCount)} clusters free`;
+  }
+}

@@ -1,0 +1,730 @@
+import { ZkguestError, type ErrorCode } from "@zkguest/protocol";
+import { FileBlockDevice, hostError, type BlockDevice } from "./block-device.js";
+import { DIRTY_BYTE } from "./boot-sector.js";
+import { scanVolume } from "./check.js";
+import {
+  ATTR_ARCHIVE,
+  ATTR_DIRECTORY,
+  attrOf,
+  ENTRY_BYTES,
+  firstClusterOf,
+  isDotDot,
+  modifiedOf,
+  setCluster,
+  setModified,
+  setSize,
+  sizeOf,
+  writeEntry,
+} from "./dir-entry.js";
+import { Directory } from "./directory.js";
+import { formatDosTime, toDosTime, type DosTime } from "./dos-time.js";
+import { FAT_EOC, FAT1_CLEAN } from "./fat.js";
+import { Mount } from "./mount.js";
+import { joinPath, parsePath, type Component } from "./path.js";
+import { fmt, ok, orThrow, within, type Result } from "./result.js";
+import { displayName } from "./short-name.js";
+
+/**
+ * When changes reach the disk.
+ * - `"fsync"` (the default): every change is committed before its call returns, with fsync
+ *   barriers between data and FAT, the directory entries, and the freeing of old clusters.
+ *   It survives a crash of the process or of the machine.
+ * - `"batch"`: changes are committed together, with the same barriers, by `flush()`, `close()`
+ *   and every 1,024 changes. A crash loses the uncommitted changes but never damages the volume.
+ */
+export type Durability = "fsync" | "batch";
+
+/** A per-volume quota. `bytes` limits the space in use (as `usage().usedBytes`); `files` the number of files and directories. */
+export interface Quota {
+  readonly bytes?: number;
+  readonly files?: number;
+}
+
+export interface OpenOptions {
+  readonly readOnly?: boolean;
+  readonly quota?: Quota;
+  readonly durability?: Durability;
+  /** The clock for timestamps (default: the system clock). */
+  readonly now?: () => Date;
+}
+
+/** A file or directory, as SPEC.md §4.5 describes it. */
+export interface Stat {
+  /** The stored 8.3 name, upper-case ("/" for the root). */
+  readonly name: string;
+  readonly type: "file" | "dir";
+  /** Bytes; 0 for directories. */
+  readonly size: number;
+  /** The FAT last-write time, `YYYY-MM-DDTHH:MM:SS`, local time, 2-second resolution. */
+  readonly modified: string;
+}
+
+export interface Usage {
+  /** Bytes of the data region (clusters × cluster size). */
+  readonly totalBytes: number;
+  /** Bytes in allocated clusters: file contents rounded up to clusters, and directories. */
+  readonly usedBytes: number;
+  readonly freeBytes: number;
+  readonly clusterBytes: number;
+  readonly files: number;
+  readonly directories: number;
+  readonly quota?: Quota;
+}
+
+export interface VolumeInfo {
+  readonly label?: string;
+  /** "1234-ABCD", as DOS prints it. */
+  readonly serial?: string;
+  readonly volumeBytes: number;
+  readonly bytesPerSector: number;
+  readonly sectorsPerCluster: number;
+  readonly clusterBytes: number;
+  readonly clusterCount: number;
+  /** 1..4 when the volume is an MBR partition, at byte `offset` of the image. */
+  readonly partition?: number;
+  readonly offset: number;
+  /** False when the dirty flag was set at open (the last writer did not close it). */
+  readonly cleanlyClosed: boolean;
+  readonly readOnly: boolean;
+}
+
+/** `create` fails if the file exists; `overwrite` replaces it atomically; `append` adds to its end. All create it if missing. */
+export type WriteMode = "create" | "overwrite" | "append";
+
+/** Batch mode commits at least this often. */
+const BATCH_CHANGES = 1024;
+const ROOT_STAT: Stat = { name: "/", type: "dir", size: 0, modified: "1980-01-01T00:00:00" };
+const DOT = new TextEncoder().encode(".          ");
+const DOTDOT = new TextEncoder().encode("..         ");
+
+const fail = (code: ErrorCode, message: string): never => {
+  throw new ZkguestError(code, message);
+};
+
+/** Where an entry lives: its directory and slot. */
+interface Place {
+  readonly dir: Directory;
+  readonly slot: number;
+}
+
+/** The deepest existing directory on the way to a path's last component, and how many components it covers. */
+interface Parents {
+  readonly dir: Directory;
+  readonly depth: number;
+}
+
+/**
+ * A FAT-16 volume opened for reading, or for reading and writing. Every method is synchronous.
+ * Failures throw ZkguestError with one of the protocol's codes and a message naming the cause.
+ *
+ * Writes follow the crash-safe order: new data, then the FAT (every copy), then the directory
+ * entry; a removal marks the entry deleted before freeing its clusters; an overwrite writes a
+ * new chain and switches the entry to it (copy-on-write). A crash leaves at worst lost clusters,
+ * which the next writable open reclaims.
+ */
+export class Volume {
+  private readonly dirs = new Map<number, Directory>();
+  private readonly dirtyDirs = new Set<Directory>();
+  private pendingFrees: number[][] = [];
+  private pendingChanges = 0;
+  /** Whether something was written since the last fsync (so a barrier is needed). */
+  private unsynced = false;
+  private counts?: { files: number; directories: number };
+  private closed = false;
+  /** Set when a write failed half-way: the in-memory state can no longer be trusted. */
+  private failure?: ZkguestError;
+  private readonly cleanAtOpen: boolean;
+
+  private constructor(
+    private readonly mount: Mount,
+    private readonly ownsDevice: boolean,
+    readonly readOnly: boolean,
+    private readonly options: OpenOptions,
+  ) {
+    this.cleanAtOpen = !mount.boot.dirty && (mount.fat.get(1) & FAT1_CLEAN) !== 0;
+  }
+
+  /**
+   * Opens an image file (a bare FAT-16 volume, or an MBR image with a FAT-16 partition) or a
+   * BlockDevice. Opening for writing first checks the whole volume and refuses one whose damage
+   * writing could spread (`corrupt_volume`); it then sets the dirty flags, reclaims lost clusters
+   * a crash may have left, and makes the FAT copies identical again.
+   */
+  static open(target: string | BlockDevice, options: OpenOptions = {}): Volume {
+    const readOnly = options.readOnly ?? false;
+    const device = typeof target === "string" ? FileBlockDevice.open(target, readOnly) : target;
+    try {
+      const volume = new Volume(orThrow(Mount.open(device, true)), typeof target === "string", readOnly, options);
+      if (!readOnly) volume.beginWriting();
+      return volume;
+    } catch (err) {
+      if (typeof target === "string") device.close();
+      throw hostError(err, "opening the volume");
+    }
+  }
+
+  private beginWriting(): void {
+    const { mount } = this;
+    const { fat } = mount;
+    const scan = scanVolume(mount);
+    const blocking = scan.problems.filter((p) => p.blocksWriting);
+    if (blocking.length > 0) {
+      const first = blocking[0]!;
+      const more = blocking.length > 1 ? ` (and ${fmt(blocking.length - 1)} more problems)` : "";
+      fail("corrupt_volume", `cannot write to this volume: ${first.path ? `${first.path}: ` : ""}${first.message}${more}`);
+    }
+    this.counts = { files: scan.files, directories: scan.directories };
+    // Mark the volume in use before changing anything else.
+    const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
+    mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte | 1));
+    fat.set(1, fat.get(1) & ~FAT1_CLEAN);
+    // Repairs of what an interrupted writer leaves, all in the FAT: the entries are untouched.
+    for (const c of mount.fatDifferences) fat.markDirty(c);
+    fat.release(scan.lostClusters);
+    for (const chain of scan.overlongChains) {
+      fat.set(chain.lastKept, FAT_EOC);
+      fat.release(chain.excess);
+    }
+    mount.writeFat();
+    mount.device.sync();
+  }
+
+  /** The volume's geometry and identity. */
+  info(): VolumeInfo {
+    this.ensureOpen();
+    const { boot, layout, window } = this.mount;
+    const serial = boot.serial;
+    return {
+      ...(boot.label !== undefined ? { label: boot.label } : {}),
+      ...(serial !== undefined ? { serial: `${hex4(serial >>> 16)}-${hex4(serial & 0xffff)}` } : {}),
+      volumeBytes: layout.volumeBytes,
+      bytesPerSector: layout.bytesPerSector,
+      sectorsPerCluster: layout.sectorsPerCluster,
+      clusterBytes: layout.clusterBytes,
+      clusterCount: layout.clusterCount,
+      ...(window.partition !== undefined ? { partition: window.partition } : {}),
+      offset: window.offset,
+      cleanlyClosed: this.cleanAtOpen,
+      readOnly: this.readOnly,
+    };
+  }
+
+  /** Free and used space, and the number of files and directories (counted once on a read-only volume). */
+  usage(): Usage {
+    this.ensureOpen();
+    const { layout, fat } = this.mount;
+    this.counts ??= (({ files, directories }) => ({ files, directories }))(scanVolume(this.mount));
+    const cb = layout.clusterBytes;
+    return {
+      totalBytes: layout.clusterCount * cb,
+      usedBytes: (layout.clusterCount - fat.freeCount) * cb,
+      freeBytes: fat.freeCount * cb,
+      clusterBytes: cb,
+      files: this.counts.files,
+      directories: this.counts.directories,
+      ...(this.options.quota ? { quota: this.options.quota } : {}),
+    };
+  }
+
+  stat(path: string): Stat {
+    this.ensureOpen();
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) return ROOT_STAT;
+    const place = this.find(comps, path);
+    return this.statOf(place);
+  }
+
+  /** The directory's files and subdirectories, in directory order, without '.' and '..'. */
+  list(path = "/"): Stat[] {
+    this.ensureOpen();
+    const comps = orThrow(parsePath(path));
+    const dir = this.directoryAt(comps, comps.length, path);
+    return Array.from(dir.liveSlots(), (slot) => this.statOf({ dir, slot }));
+  }
+
+  /**
+   * Reads a file, or `length` bytes of it from `offset`; reading past the end gives fewer bytes.
+   * The chain is walked (and checked) before anything is allocated, so a damaged size cannot
+   * make it allocate more than the clusters that really back it.
+   */
+  readFile(path: string, range: { offset?: number; length?: number } = {}): Uint8Array {
+    this.ensureOpen();
+    const offset = range.offset ?? 0;
+    const length = range.length ?? Infinity;
+    if (!Number.isSafeInteger(offset) || offset < 0) fail("invalid_state", `read offset ${offset} is not a non-negative integer`);
+    if (length !== Infinity && (!Number.isSafeInteger(length) || length < 0)) fail("invalid_state", `read length ${length} is not a non-negative integer`);
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) fail("is_a_directory", "/ is the root directory, not a file");
+    const { dir, slot } = this.find(comps, path);
+    const b = dir.data;
+    const o = dir.offset(slot);
+    if (attrOf(b, o) & ATTR_DIRECTORY) fail("is_a_directory", `${path} is a directory, not a file`);
+    const size = sizeOf(b, o);
+    const start = Math.min(offset, size);
+    const end = Math.min(size, start + length);
+    if (end <= start) return new Uint8Array(0);
+    const cb = this.mount.layout.clusterBytes;
+    const need = Math.ceil(end / cb);
+    const chain = orThrow(within(path, this.chainOf(firstClusterOf(b, o), need)));
+    if (chain.length < need) {
+      fail("corrupt_volume", `${path}: size is ${fmt(size)} bytes but the cluster chain ends after ${fmt(chain.length * cb)}`);
+    }
+    const out = new Uint8Array(end - start);
+    this.mount.readClusters(chain.slice(Math.floor(start / cb)), start % cb, out);
+    return out;
+  }
+
+  /**
+   * Writes a file, creating missing parent directories. `overwrite` (the default) replaces the
+   * content atomically by copy-on-write: after a crash the old or the new content, never a mix.
+   * Returns the file's Stat after the write.
+   */
+  writeFile(path: string, data: Uint8Array | string, mode: WriteMode = "overwrite"): Stat {
+    this.ensureWritable();
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) fail("is_a_directory", "/ is the root directory, not a file");
+    const last = comps[comps.length - 1]!;
+    const parents = this.existingParents(comps, path);
+    const missingDirs = comps.length - 1 - parents.depth;
+    const existing = missingDirs === 0 ? parents.dir.lookup(last.key) : undefined;
+    const cb = this.mount.layout.clusterBytes;
+
+    let oldChain: number[] = [];
+    let newClusters = Math.ceil(bytes.length / cb);
+    if (existing !== undefined) {
+      const b = parents.dir.data;
+      const o = parents.dir.offset(existing);
+      if (attrOf(b, o) & ATTR_DIRECTORY) fail("is_a_directory", `${path} is a directory, not a file`);
+      if (mode === "create") fail("already_exists", `${path} already exists`);
+      oldChain = orThrow(within(path, this.chainOf(firstClusterOf(b, o))));
+      if (mode === "append") {
+        const size = sizeOf(b, o);
+        if (size + bytes.length > 0xffffffff) fail("limit_exceeded", `${path}: ${fmt(size + bytes.length)} bytes is above the FAT limit of 4 GiB - 1 per file`);
+        newClusters = Math.ceil((size + bytes.length) / cb) - Math.ceil(size / cb);
+      }
+    }
+    const replaced = existing !== undefined && mode === "overwrite" ? oldChain.length : 0;
+    const growth = missingDirs > 0 || existing === undefined ? this.slotCost(parents.dir, path) : 0;
+    this.reserve(`writing ${fmt(bytes.length)} bytes to ${path}`, missingDirs + growth + newClusters, replaced, missingDirs + (existing === undefined ? 1 : 0));
+
+    return this.mutate(() => {
+      const at = this.timestamp();
+      let dir = parents.dir;
+      for (const comp of comps.slice(parents.depth, -1)) dir = this.createDirectory(dir, comp, at);
+      let slot: number;
+      if (existing === undefined) {
+        const chain = this.allocate(bytes.length);
+        this.mount.writeClusters(chain, bytes);
+        this.ensureSlot(dir);
+        slot = dir.add({ name: last.name, attr: ATTR_ARCHIVE, cluster: chain[0] ?? 0, size: bytes.length, at });
+        this.counts!.files++;
+      } else if (mode === "append") {
+        slot = existing;
+        this.appendTo(dir, slot, oldChain, bytes, at);
+      } else {
+        slot = existing;
+        const chain = this.allocate(bytes.length);
+        this.mount.writeClusters(chain, bytes);
+        dir.update(slot, (b, o) => {
+          setCluster(b, o, chain[0] ?? 0);
+          setSize(b, o, bytes.length);
+          setModified(b, o, at);
+        });
+        this.pendingFrees.push(oldChain);
+      }
+      this.dirtyDirs.add(dir);
+      this.changed();
+      return this.statOf({ dir, slot });
+    });
+  }
+
+  /** Appends to a file, creating it (and its parents) if missing. */
+  appendFile(path: string, data: Uint8Array | string): Stat {
+    return this.writeFile(path, data, "append");
+  }
+
+  /**
+   * Makes a directory. With `parents`, like `mkdir -p`: missing ancestors are made too, and an
+   * existing directory is not an error.
+   */
+  mkdir(path: string, options: { parents?: boolean } = {}): void {
+    this.ensureWritable();
+    const parentsToo = options.parents ?? false;
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) {
+      if (parentsToo) return;
+      fail("already_exists", "/ (the root directory) already exists");
+    }
+    const last = comps[comps.length - 1]!;
+    const parents = this.existingParents(comps, path);
+    if (parents.depth < comps.length - 1 && !parentsToo) {
+      fail("not_found", `${path}: parent directory ${joinPath(comps.slice(0, parents.depth + 1))} does not exist (use parents to create it)`);
+    }
+    if (parents.depth === comps.length - 1) {
+      const slot = parents.dir.lookup(last.key);
+      if (slot !== undefined) {
+        const isDir = (attrOf(parents.dir.data, parents.dir.offset(slot)) & ATTR_DIRECTORY) !== 0;
+        if (isDir && parentsToo) return;
+        fail("already_exists", `${path} already exists${isDir ? "" : " (as a file)"}`);
+      }
+    }
+    const missing = comps.length - parents.depth;
+    this.reserve(`making directory ${path}`, missing + this.slotCost(parents.dir, path), 0, missing);
+    this.mutate(() => {
+      const at = this.timestamp();
+      let dir = parents.dir;
+      for (const comp of comps.slice(parents.depth)) dir = this.createDirectory(dir, comp, at);
+      this.changed();
+    });
+  }
+
+  /** Removes a file or an empty directory. */
+  remove(path: string): void {
+    this.ensureWritable();
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) fail("invalid_path", "/ (the root directory) cannot be removed");
+    const { dir, slot } = this.find(comps, path);
+    const b = dir.data;
+    const o = dir.offset(slot);
+    const first = firstClusterOf(b, o);
+    const isDir = (attrOf(b, o) & ATTR_DIRECTORY) !== 0;
+    let chain: number[];
+    let child: Directory | undefined;
+    if (isDir) {
+      child = this.directory(first, path);
+      if (child.entryCount > 0) fail("directory_not_empty", `${path} is not empty (${fmt(child.entryCount)} entries)`);
+      chain = child.clusters;
+    } else {
+      chain = orThrow(within(path, this.chainOf(first)));
+    }
+    this.mutate(() => {
+      // The entry goes first; its clusters are freed only once that is on disk (in the commit).
+      dir.remove(slot);
+      this.dirtyDirs.add(dir);
+      this.pendingFrees.push(chain);
+      if (child) {
+        this.dirs.delete(first);
+        this.dirtyDirs.delete(child);
+        this.counts!.directories--;
+      } else this.counts!.files--;
+      this.changed();
+    });
+  }
+
+  /**
+   * Renames or moves a file or directory to `to`, whose parent must exist and which must not.
+   * A move between directories removes the old entry (committed) before adding the new one: a
+   * crash in between loses the file to lost clusters, never leaves two entries sharing them.
+   */
+  rename(from: string, to: string): void {
+    this.ensureWritable();
+    const src = orThrow(parsePath(from));
+    const dst = orThrow(parsePath(to));
+    if (src.length === 0 || dst.length === 0) fail("invalid_path", "the root directory cannot be moved or replaced");
+    const { dir: srcDir, slot: srcSlot } = this.find(src, from);
+    const dstDir = this.directoryAt(dst, dst.length - 1, to);
+    const name = dst[dst.length - 1]!;
+    const taken = dstDir.lookup(name.key);
+    if (taken === srcSlot && dstDir === srcDir) return; // the same entry (names are case-insensitive)
+    if (taken !== undefined) fail("already_exists", `${to} already exists`);
+    const entry = srcDir.data.slice(srcDir.offset(srcSlot), srcDir.offset(srcSlot) + ENTRY_BYTES);
+    const isDir = (attrOf(entry, 0) & ATTR_DIRECTORY) !== 0;
+    if (isDir && dst.length > src.length && src.every((c, i) => c.key === dst[i]!.key)) {
+      fail("invalid_path", `cannot move ${from} into itself (${to})`);
+    }
+    if (dstDir === srcDir) {
+      this.mutate(() => {
+        srcDir.rename(srcSlot, name.name);
+        this.dirtyDirs.add(srcDir);
+        this.changed();
+      });
+      return;
+    }
+    this.reserve(`moving ${from} to ${to}`, this.slotCost(dstDir, to), 0, 0);
+    this.mutate(() => {
+      this.ensureSlot(dstDir);
+      srcDir.remove(srcSlot);
+      this.dirtyDirs.add(srcDir);
+      this.commit(true);
+      if (isDir) {
+        const moved = this.directory(firstClusterOf(entry, 0), from);
+        if (moved.slotCount > 1 && isDotDot(moved.data, moved.offset(1))) {
+          moved.update(1, (b, o) => setCluster(b, o, dstDir.firstCluster));
+          this.dirtyDirs.add(moved);
+        }
+      }
+      dstDir.addCopy(entry, name.name);
+      this.dirtyDirs.add(dstDir);
+      this.changed();
+    });
+  }
+
+  /** Commits pending changes now (in batch mode; in fsync mode they are already committed). */
+  flush(): void {
+    this.ensureWritable();
+    this.mutate(() => this.commit(true));
+  }
+
+  /** Commits, clears the dirty flags, and closes the image. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      if (!this.readOnly && !this.failure) {
+        this.commit(true);
+        const { mount } = this;
+        mount.fat.set(1, mount.fat.get(1) | FAT1_CLEAN);
+        mount.writeFat();
+        const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
+        mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte & ~1));
+        mount.device.sync();
+      }
+    } catch (err) {
+      throw hostError(err, "closing the volume");
+    } finally {
+      this.closed = true;
+      if (this.ownsDevice) this.mount.device.close();
+    }
+  }
+
+  // ---- internals ----
+
+  private ensureOpen(): void {
+    if (this.closed) fail("invalid_state", "the volume is closed");
+    if (this.failure) fail("invalid_state", `an earlier write failed (${this.failure.message}); reopen the volume`);
+  }
+
+  private ensureWritable(): void {
+    this.ensureOpen();
+    if (this.readOnly) fail("invalid_state", "the volume is open read-only");
+  }
+
+  /** Runs the part of an operation that changes state; if it fails half-way, the volume refuses further use. */
+  private mutate<T>(change: () => T): T {
+    try {
+      return change();
+    } catch (err) {
+      this.failure = hostError(err, "writing the volume");
+      throw this.failure;
+    }
+  }
+
+  private timestamp(): DosTime {
+    return toDosTime(this.options.now?.() ?? new Date());
+  }
+
+  /** Counts a change and commits it unless batching. */
+  private changed(): void {
+    this.pendingChanges++;
+    this.commit(false);
+  }
+
+  /**
+   * Writes what is pending in the crash-safe order: (data was written already) the FAT, every
+   * copy; barrier; the directory sectors; barrier; then the clusters of removed or replaced
+   * entries are freed, which is safe only once no entry on disk points to them.
+   */
+  private commit(force: boolean): void {
+    if (!force && this.options.durability === "batch" && this.pendingChanges < BATCH_CHANGES) return;
+    this.pendingChanges = 0;
+    const { mount } = this;
+    if (mount.fat.isDirty) {
+      mount.writeFat();
+      this.unsynced = true;
+    }
+    if (this.dirtyDirs.size > 0) {
+      this.barrier();
+      for (const dir of this.dirtyDirs) mount.writeDirectory(dir);
+      this.dirtyDirs.clear();
+      this.unsynced = true;
+      this.barrier();
+    }
+    if (this.pendingFrees.length > 0) {
+      for (const chain of this.pendingFrees) mount.fat.release(chain);
+      this.pendingFrees = [];
+      // Not synced here: if it is lost, the clusters are merely lost, and reclaimed at the next open.
+      mount.writeFat();
+      this.unsynced = true;
+    }
+  }
+
+  private barrier(): void {
+    if (!this.unsynced) return;
+    this.mount.device.sync();
+    this.unsynced = false;
+  }
+
+  /** Allocates the clusters for `length` bytes (the caller reserved them). */
+  private allocate(length: number): number[] {
+    const n = Math.ceil(length / this.mount.layout.clusterBytes);
+    if (n === 0) return [];
+    const chain = this.mount.fat.allocate(n);
+    if (!chain) throw new ZkguestError("internal", `allocating ${n} reserved clusters failed`);
+    this.unsynced = true;
+    return chain;
+  }
+
+  /**
+   * Checks that `clusters` more clusters (of which `replaced` are freed afterwards) and
+   * `entries` more files or directories fit the free space and the quota.
+   */
+  private reserve(doing: string, clusters: number, replaced: number, entries: number): void {
+    const { layout, fat } = this.mount;
+    const cb = layout.clusterBytes;
+    const quota = this.options.quota ?? {};
+    const counts = this.counts!;
+    const usedNow = (layout.clusterCount - fat.freeCount) * cb;
+    const usedAfter = usedNow + (clusters - replaced) * cb;
+    if (quota.bytes !== undefined && usedAfter > quota.bytes && usedAfter > usedNow) {
+      fail("quota_exceeded", `${doing} would use ${fmt(usedAfter)} bytes, above the volume's quota of ${fmt(quota.bytes)} bytes`);
+    }
+    const entriesAfter = counts.files + counts.directories + entries;
+    if (quota.files !== undefined && entries > 0 && entriesAfter > quota.files) {
+      fail("quota_exceeded", `${doing} would make ${fmt(entriesAfter)} files and directories, above the volume's quota of ${fmt(quota.files)}`);
+    }
+    if (clusters > fat.freeCount) {
+      const cow = replaced > 0 ? " (copy-on-write keeps the old content until the new one is complete)" : "";
+      fail("no_space", `${doing} needs ${fmt(clusters)} free clusters of ${fmt(cb)} bytes${cow}; the volume has ${fmt(fat.freeCount)}`);
+    }
+  }
+
+  /** 1 if adding an entry to `dir` needs a new cluster, 0 if it has a free slot; directory_full if it cannot grow. */
+  private slotCost(dir: Directory, path: string): number {
+    if (dir.hasFreeSlot()) return 0;
+    const cb = this.mount.layout.clusterBytes;
+    if (dir.isRoot) fail("directory_full", `${path}: the root directory's ${fmt(dir.slotCount)} entries are all used (the FAT-16 root cannot grow)`);
+    if (!dir.canGrow(cb)) fail("directory_full", `${path}: the directory has the FAT maximum of 65,536 entries`);
+    return 1;
+  }
+
+  /** Grows `dir` by a zeroed cluster if it has no free slot (slotCost reserved it). */
+  private ensureSlot(dir: Directory): void {
+    if (dir.hasFreeSlot()) return;
+    const [cluster] = this.allocate(this.mount.layout.clusterBytes);
+    // Zeroed on disk before the FAT links it, so the directory never shows stale bytes as entries.
+    this.mount.writeClusters([cluster!], new Uint8Array(0));
+    this.mount.fat.set(dir.clusters[dir.clusters.length - 1]!, cluster!);
+    dir.grow(cluster!, this.mount.layout.clusterBytes);
+  }
+
+  private createDirectory(parent: Directory, comp: Component, at: DosTime): Directory {
+    const { layout, device } = this.mount;
+    const [cluster] = this.allocate(layout.clusterBytes);
+    const content = new Uint8Array(layout.clusterBytes);
+    writeEntry(content, 0, { name: DOT, attr: ATTR_DIRECTORY, cluster: cluster!, size: 0, at });
+    writeEntry(content, ENTRY_BYTES, { name: DOTDOT, attr: ATTR_DIRECTORY, cluster: parent.firstCluster, size: 0, at });
+    // Written whole before anything points to it.
+    device.write(this.mount.clusterOffset(cluster!), content);
+    this.ensureSlot(parent);
+    parent.add({ name: comp.name, attr: ATTR_DIRECTORY, cluster: cluster!, size: 0, at });
+    this.dirtyDirs.add(parent);
+    const dir = new Directory(cluster!, [cluster!], content, layout.bytesPerSector);
+    this.dirs.set(cluster!, dir);
+    this.counts!.directories++;
+    return dir;
+  }
+
+  /**
+   * Appends in place: the slack of the last cluster is filled (beyond the old size, so the old
+   * content is untouched), new clusters are written and linked, and the size is updated last.
+   * A crash before the entry is written leaves a chain longer than the size, with the old
+   * content intact; the next writable open trims it.
+   */
+  private appendTo(dir: Directory, slot: number, chain: number[], bytes: Uint8Array, at: DosTime): void {
+    const b = dir.data;
+    const o = dir.offset(slot);
+    const size = sizeOf(b, o);
+    const cb = this.mount.layout.clusterBytes;
+    const keep = Math.ceil(size / cb);
+    const used = size % cb;
+    let fill = 0;
+    if (used > 0) {
+      fill = Math.min(cb - used, bytes.length);
+      this.mount.device.write(this.mount.clusterOffset(chain[keep - 1]!) + used, bytes.subarray(0, fill));
+      this.unsynced = true;
+    }
+    const fresh = this.allocate(bytes.length - fill);
+    this.mount.writeClusters(fresh, bytes, fill);
+    const { fat } = this.mount;
+    if (chain.length > keep) {
+      // A chain longer than the size (left by another writer) is cut before appending.
+      this.pendingFrees.push(chain.slice(keep));
+      if (keep > 0) fat.set(chain[keep - 1]!, FAT_EOC);
+    }
+    if (fresh.length > 0 && keep > 0) fat.set(chain[keep - 1]!, fresh[0]!);
+    dir.update(slot, (eb, eo) => {
+      if (keep === 0) setCluster(eb, eo, fresh[0] ?? 0);
+      setSize(eb, eo, size + bytes.length);
+      setModified(eb, eo, at);
+    });
+  }
+
+  /** The chain starting at `first` (empty for cluster 0), at most `upTo` clusters. */
+  private chainOf(first: number, upTo = Infinity): Result<number[]> {
+    return first === 0 ? ok([]) : this.mount.fat.chain(first, upTo);
+  }
+
+  private statOf({ dir, slot }: Place): Stat {
+    const b = dir.data;
+    const o = dir.offset(slot);
+    const isDir = (attrOf(b, o) & ATTR_DIRECTORY) !== 0;
+    const { date, time } = modifiedOf(b, o);
+    return { name: displayName(b, o), type: isDir ? "dir" : "file", size: isDir ? 0 : sizeOf(b, o), modified: formatDosTime(date, time) };
+  }
+
+  /** The directory with first cluster `first` (0: the root), from the cache or the disk. */
+  private directory(first: number, where: string): Directory {
+    let dir = this.dirs.get(first);
+    if (!dir) {
+      dir = orThrow(within(where, this.mount.readDirectory(first)));
+      this.dirs.set(first, dir);
+    }
+    return dir;
+  }
+
+  /** The directory reached by the first `depth` components; each must exist and be a directory. */
+  private directoryAt(comps: readonly Component[], depth: number, path: string): Directory {
+    let dir = this.directory(0, "/");
+    for (let i = 0; i < depth; i++) {
+      const comp = comps[i]!;
+      const slot = dir.lookup(comp.key);
+      const here = joinPath(comps.slice(0, i));
+      if (slot === undefined) fail("not_found", `${path}: '${comp.text}' does not exist in ${here}`);
+      dir = this.subdirectory(dir, slot!, comps, i, path);
+    }
+    return dir;
+  }
+
+  private subdirectory(dir: Directory, slot: number, comps: readonly Component[], i: number, path: string): Directory {
+    const b = dir.data;
+    const o = dir.offset(slot);
+    if (!(attrOf(b, o) & ATTR_DIRECTORY)) fail("not_a_directory", `${path}: '${comps[i]!.text}' is a file, not a directory`);
+    const first = firstClusterOf(b, o);
+    const where = joinPath(comps.slice(0, i + 1));
+    if (first === 0) fail("corrupt_volume", `${where}: directory entry has no cluster`);
+    return this.directory(first, where);
+  }
+
+  /** The entry at the path (not the root). */
+  private find(comps: readonly Component[], path: string): Place {
+    const dir = this.directoryAt(comps, comps.length - 1, path);
+    const last = comps[comps.length - 1]!;
+    const slot = dir.lookup(last.key);
+    if (slot === undefined) fail("not_found", `${path}: '${last.text}' does not exist in ${joinPath(comps.slice(0, -1))}`);
+    return { dir, slot: slot! };
+  }
+
+  /** Walks the parents of the last component as far as they exist. */
+  private existingParents(comps: readonly Component[], path: string): Parents {
+    let dir = this.directory(0, "/");
+    let depth = 0;
+    for (; depth < comps.length - 1; depth++) {
+      const slot = dir.lookup(comps[depth]!.key);
+      if (slot === undefined) break;
+      dir = this.subdirectory(dir, slot, comps, depth, path);
+    }
+    return { dir, depth };
+  }
+}
+
+const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, "0");
