@@ -1,8 +1,8 @@
 /**
  * A tiny benchmark harness: every section measures a subject and its named baseline in the same
  * run, on the same machine, and reports the ratio. bench/run.ts collects sections into
- * docs/benchmarks.md. Timing uses process.hrtime; each measurement repeats until it has run for
- * at least `minMs`, after a warm-up, and reports the median of `samples` such batches.
+ * docs/benchmarks.md. Subject and baseline batches alternate, so that a change in the machine's
+ * load during the run touches both alike; each reports the median of its batches.
  */
 export interface BenchRow {
   /** What was measured, e.g. "encode+decode+validate log". */
@@ -26,29 +26,51 @@ export interface BenchSection {
   readonly rows: readonly BenchRow[];
 }
 
-/** Median of `samples` batches of ops per second for a synchronous function. */
-export function opsPerSecond(fn: () => void, opts: { minMs?: number; samples?: number } = {}): number {
-  const minMs = opts.minMs ?? 200;
-  const samples = opts.samples ?? 5;
-  // Warm up the JIT and calibrate a batch size that runs for about minMs.
+/** How many calls of `fn` take about `ms` milliseconds (after warming it up). */
+function calibrate(fn: () => void, ms: number): number {
   let batch = 1;
   for (;;) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < batch; i++) fn();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= minMs / 4) {
-      batch = Math.max(1, Math.round((batch * minMs) / Math.max(ms, 0.001)));
-      break;
-    }
+    const took = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (took >= ms / 4) return Math.max(1, Math.round((batch * ms) / Math.max(took, 0.001)));
     batch *= 2;
   }
-  const rates: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) fn();
-    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    rates.push(batch / sec);
+}
+
+function batchRate(fn: () => void, batch: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < batch; i++) fn();
+  return batch / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+/**
+ * Ops per second of a subject and its baseline, measured in alternating batches of about
+ * `batchMs` each; returns the median rate of each.
+ */
+export function compareOpsPerSecond(
+  subject: () => void,
+  baseline: () => void,
+  opts: { batchMs?: number; samples?: number } = {},
+): { subject: number; baseline: number } {
+  const batchMs = opts.batchMs ?? 100;
+  const samples = opts.samples ?? 9;
+  const subjectBatch = calibrate(subject, batchMs);
+  const baselineBatch = calibrate(baseline, batchMs);
+  const s: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    s.push(batchRate(subject, subjectBatch));
+    b.push(batchRate(baseline, baselineBatch));
   }
+  return { subject: median(s), baseline: median(b) };
+}
+
+/** Median ops per second of one function over `samples` batches of about `batchMs`. */
+export function opsPerSecond(fn: () => void, opts: { batchMs?: number; samples?: number } = {}): number {
+  const batch = calibrate(fn, opts.batchMs ?? 100);
+  const rates: number[] = [];
+  for (let i = 0; i < (opts.samples ?? 9); i++) rates.push(batchRate(fn, batch));
   return median(rates);
 }
 
@@ -56,10 +78,4 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** Ratio subject/baseline expressed so that > 1 means "subject is better". */
-export function advantage(row: BenchRow): number | undefined {
-  if (row.baselineValue === undefined || row.baselineValue === 0 || row.value === 0) return undefined;
-  return row.higherIsBetter ? row.value / row.baselineValue : row.baselineValue / row.value;
 }

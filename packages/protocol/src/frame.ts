@@ -21,21 +21,74 @@ export interface DecodeOptions {
 }
 
 // Canonical encoding (SPEC.md §3): map keys in ascending byte order, absent optional fields
-// omitted, integers in their smallest form. Encoder instances are reused: they keep a buffer.
-const encoder = new Encoder({ sortKeys: true, ignoreUndefined: true });
+// omitted, integers in their smallest form (the encoder's default). Instances are reused: they
+// keep a buffer.
+const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();
 
 /**
- * Encodes a frame. The message is trusted to match its TypeScript type (the receiver validates);
- * the result is a fresh Uint8Array owned by the caller.
+ * Bytewise order of UTF-8 keys is code point order. UTF-16 code units compare the same way
+ * except that surrogates (0xD800-0xDFFF) must sort after 0xE000-0xFFFF: shift both ranges.
  */
-export function encode(message: Message): Uint8Array {
-  return encoder.encode(message);
+function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
 }
 
-/** Builds a frame of the current protocol version. */
+function codePointRank(unit: number): number {
+  return unit < 0xd800 ? unit : unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
+}
+
+/**
+ * The value with every map's keys in canonical order. Maps already in order (everything
+ * `frame()` and the decoder build) are kept as they are; only out-of-order ones are rebuilt, which
+ * is cheaper than the encoder's sortKeys option sorting every map of every frame.
+ */
+function canonical(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const c = canonical(value[i]);
+      if (c !== value[i]) (out ??= value.slice())[i] = c;
+    }
+    return out ?? value;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = compareKeys(keys[i - 1]!, keys[i]!) < 0;
+  if (!sorted) keys.sort(compareKeys);
+  let out: Record<string, unknown> | undefined = sorted ? undefined : {};
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = obj[k];
+    const c = canonical(v);
+    if (out === undefined && c !== v) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+    }
+    if (out !== undefined && c !== undefined) out[k] = c;
+  }
+  return out ?? value;
+}
+
+/**
+ * Encodes a frame canonically. The message is trusted to match its TypeScript type (the receiver
+ * validates); the result is a fresh Uint8Array owned by the caller.
+ */
+export function encode(message: Message): Uint8Array {
+  return encoder.encode(canonical(message));
+}
+
+/** Builds a frame of the current protocol version (keys already in canonical order). */
 export function frame<K extends Kind>(kind: K, id: number, body: Body<K>, v: Version = PROTOCOL_VERSION): Frame<K> {
-  return { v, id, kind, body } as unknown as Frame<K>;
+  return { body, id, kind, v } as unknown as Frame<K>;
 }
 
 function reject(code: ErrorCode, message: string, id?: number): E.Either<ProtocolError, never> {
@@ -121,5 +174,5 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): E.Either
       return reject("malformed_frame", `${kind} ${path.join(".")}: a float where an integer is required`, id);
     }
   }
-  return E.right({ v, id, kind, body: body.right } as Message);
+  return E.right({ body: body.right, id, kind, v } as Message);
 }

@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export * from "./values.js";
+export { struct, StructType, type StructOf } from "./struct.js";
 export * from "./version.js";
 export * from "./limits.js";
 export * from "./messages.js";

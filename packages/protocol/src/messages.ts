@@ -2,27 +2,32 @@ import * as t from "io-ts";
 import { ErrorCodeC, type Failure } from "./errors.js";
 import { LimitsC } from "./limits.js";
 import { BytesC, FieldsC, UIntC, ValueC, type Value } from "./values.js";
+import { struct } from "./struct.js";
 import { VersionC, type Version } from "./version.js";
 
 // Every message body, one codec each (SPEC.md §5). The TypeScript types are derived from these
-// codecs; nothing else defines the shape of a message. Codecs are exact: fields a later minor
-// version adds are dropped on decode, which is what "ignored" means in SPEC.md §8.
+// codecs; nothing else defines the shape of a message. Codecs are exact (struct.ts): fields a
+// later minor version adds are dropped on decode, which is what "ignored" means in SPEC.md §8.
 
 export const LogLevelC = t.keyof({ debug: null, info: null, warn: null, error: null });
 export type LogLevel = t.TypeOf<typeof LogLevelC>;
 
 /** One log line, as the guest sent it or as the host recorded it (exceptions, traps). */
-export const LogEntryC = t.exact(t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })]));
+export const LogEntryC = struct("LogEntry", { level: LogLevelC, message: t.string }, { fields: FieldsC });
 export type LogEntry = t.TypeOf<typeof LogEntryC>;
 
-export const DataWitnessC = t.exact(t.type({ type: t.literal("data"), data: BytesC }));
-export const StateProofWitnessC = t.exact(
-  t.type({ type: t.literal("state_proof"), domain: t.string, root: BytesC, payload: BytesC, proof: BytesC }),
-);
+export const DataWitnessC = struct("DataWitness", { type: t.literal("data"), data: BytesC });
+export const StateProofWitnessC = struct("StateProofWitness", {
+  type: t.literal("state_proof"),
+  domain: t.string,
+  root: BytesC,
+  payload: BytesC,
+  proof: BytesC,
+});
 export const WitnessC = t.union([DataWitnessC, StateProofWitnessC]);
 export type Witness = t.TypeOf<typeof WitnessC>;
 
-const ErrorShapeC = t.type({ code: t.string, message: t.string });
+const ErrorShapeC = struct("Error", { code: t.string, message: t.string });
 
 /**
  * The body of an `error` response. A minor version may add error codes (SPEC.md §8): a code
@@ -40,50 +45,43 @@ export const ErrorBodyC = new t.Type<Failure, Failure, unknown>(
   t.identity,
 );
 
-export const StatC = t.exact(
-  t.type({
-    name: t.string,
-    type: t.keyof({ file: null, dir: null }),
-    size: UIntC,
-    /** Last write, `YYYY-MM-DDTHH:MM:SS` (FAT keeps local time with 2-second precision; no zone). */
-    modified: t.string,
-  }),
-);
+export const StatC = struct("Stat", {
+  name: t.string,
+  type: t.keyof({ file: null, dir: null }),
+  size: UIntC,
+  /** Last write, `YYYY-MM-DDTHH:MM:SS` (FAT keeps local time with 2-second precision; no zone). */
+  modified: t.string,
+});
 export type Stat = t.TypeOf<typeof StatC>;
 
 export const StoreModeC = t.keyof({ create: null, overwrite: null, append: null });
 export type StoreMode = t.TypeOf<typeof StoreModeC>;
 
-export const HelloReplyC = t.exact(t.type({ version: VersionC, guest: t.string }));
+export const HelloReplyC = struct("HelloReply", { version: VersionC, guest: t.string });
 export type HelloReply = t.TypeOf<typeof HelloReplyC>;
 
 /** Requests the host sends to the guest. */
 export const HOST_REQUESTS = {
-  hello: t.exact(t.type({ offer: t.array(VersionC), host: t.string, limits: LimitsC })),
-  "witness.get": t.exact(t.type({ args: ValueC })),
-  "proof.result": t.exact(
-    t.intersection([
-      t.type({ success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }),
-      t.partial({ proof: BytesC, error: ErrorBodyC }),
-    ]),
-  ),
+  hello: struct("hello", { offer: t.array(VersionC), host: t.string, limits: LimitsC }),
+  "witness.get": struct("witness.get", { args: ValueC }),
+  "proof.result": struct("proof.result", { success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }, { proof: BytesC, error: ErrorBodyC }),
 };
 
 /** Requests the guest sends to the host. */
 export const GUEST_REQUESTS = {
-  "witness.ready": t.exact(t.type({ witnesses: t.array(WitnessC) })),
-  "fs.store": t.exact(t.type({ path: t.string, data: BytesC, mode: StoreModeC })),
-  "fs.read": t.exact(t.intersection([t.type({ path: t.string }), t.partial({ offset: UIntC, length: UIntC })])),
-  "fs.list": t.exact(t.type({ path: t.string })),
-  "fs.stat": t.exact(t.type({ path: t.string })),
-  "fs.remove": t.exact(t.type({ path: t.string })),
-  "fs.mkdir": t.exact(t.intersection([t.type({ path: t.string }), t.partial({ parents: t.boolean })])),
-  log: t.exact(t.intersection([t.type({ level: LogLevelC, message: t.string }), t.partial({ fields: FieldsC })])),
+  "witness.ready": struct("witness.ready", { witnesses: t.array(WitnessC) }),
+  "fs.store": struct("fs.store", { path: t.string, data: BytesC, mode: StoreModeC }),
+  "fs.read": struct("fs.read", { path: t.string }, { offset: UIntC, length: UIntC }),
+  "fs.list": struct("fs.list", { path: t.string }),
+  "fs.stat": struct("fs.stat", { path: t.string }),
+  "fs.remove": struct("fs.remove", { path: t.string }),
+  "fs.mkdir": struct("fs.mkdir", { path: t.string }, { parents: t.boolean }),
+  log: struct("log", { level: LogLevelC, message: t.string }, { fields: FieldsC }),
 };
 
 /** Responses, in either direction; `id` is the id of the request answered. */
 export const RESPONSES = {
-  ok: t.exact(t.type({ value: ValueC })),
+  ok: struct("ok", { value: ValueC }),
   error: ErrorBodyC,
 };
 

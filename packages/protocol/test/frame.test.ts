@@ -39,6 +39,15 @@ describe("protocol frames", () => {
       });
     }
 
+    it("sorts keys by code point, as UTF-8 bytes sort (astral characters after U+E000-U+FFFF)", () => {
+      const m = frame("log", 1, { level: "info", message: "", fields: { "\u{1F600}": 1, "\uFFFD": 2, b: 3, a: 4 } });
+      const hex = toHex(encode(m));
+      const keyHex = (k: string) => toHex(Uint8Array.from([0xa0 | Buffer.byteLength(k), ...Buffer.from(k)]));
+      const order = ["a", "b", "\uFFFD", "\u{1F600}"].map((k) => hex.indexOf(keyHex(k)));
+      expect(order.every((at) => at > 0)).to.equal(true);
+      expect(order).to.deep.equal([...order].sort((x, y) => x - y));
+    });
+
     it("encoding is canonical: re-encoding a decoded frame gives the same bytes", () => {
       fc.assert(
         fc.property(anyMessageArb, (m) => {
@@ -154,6 +163,15 @@ describe("protocol frames", () => {
       expect(e.message).to.equal("fs.read body.offset: a float where an integer is required");
       const asInt = decode(fromHex(hex.replace("cb3ff0000000000000", "01")));
       expect(E.isRight(asInt)).to.equal(true);
+    });
+
+    it("names where a float sits, inside arrays too", () => {
+      const e = decodeError(encode({ v: [1, 0], id: 1, kind: "hello", body: { offer: [[1, 0], [1, 0.5]], host: "h", limits: { max_frame_bytes: 1, max_path_bytes: 1, max_log_message_bytes: 1 } } } as never));
+      expect(e.message).to.contain("offer");
+      const raw = fromHex("84a4626f647981a46172677391cb3ff8000000000000a2696401a46b696e64ab7769746e6573732e676574a176920100");
+      expect(decode(raw)).to.deep.equal(E.right({ v: [1, 0], id: 1, kind: "witness.get", body: { args: [1.5] } }));
+      const inVersion = fromHex("84a4626f647981a470617468a12fa2696401a46b696e64a766732e73746174a17692cb3ff000000000000000");
+      expect(decodeError(inVersion).message).to.equal("fs.stat v.0: a float where an integer is required");
     });
 
     it("allows floats inside Value fields", () => {
