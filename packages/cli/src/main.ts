@@ -2,6 +2,7 @@ import { describeError, UsageError, type CliIO, type Command } from "./cli-io.js
 
 /** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  demo: { summary: "run the demo", load: async () => (await import("./commands/demo.js")).demoCommand },
   protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
 };
 

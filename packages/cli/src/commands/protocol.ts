@@ -1,6 +1,45 @@
-import type { Command } from "../cli-io.js";
-import { UsageError } from "../cli-io.js";
+import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError, type Message } from "@zkguest/protocol";
+import { either as E } from "fp-ts";
+import { UsageError, type CliIO, type Command } from "../cli-io.js";
+import { readArgOrStdin } from "../read-input.js";
 
-export const protocolCommand: Command = async (argv) => {
-  throw new UsageError(`zkguest protocol: not implemented yet (${argv.join(" ")})`);
+const USAGE = `zkguest protocol decode HEX|-     decode one frame; prints it as vector JSON (bytes as {"$bin": hex})
+zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints its hex`;
+
+/** `zkguest protocol`: frames by hand, for anyone debugging a guest or a host of their own. */
+export const protocolCommand: Command = async (argv, io) => {
+  const [verb, input, ...extra] = argv;
+  if (!verb || input === undefined || extra.length) throw new UsageError(`\n${USAGE}`);
+  const text = (await readArgOrStdin(input, io)).toString("utf8").trim();
+  if (verb === "decode") return decodeFrame(text, io);
+  if (verb === "encode") return encodeFrame(text, io);
+  throw new UsageError(`unknown protocol verb '${verb}'\n${USAGE}`);
 };
+
+function decodeFrame(hex: string, io: CliIO): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(hex);
+  } catch {
+    throw new UsageError("decode takes the frame as hex digits");
+  }
+  const r = decode(bytes);
+  if (E.isLeft(r)) throw new ZkguestError(r.left.code, r.left.message);
+  io.stdout.write(JSON.stringify(toVectorJson(r.right), null, 2) + "\n");
+  return 0;
+}
+
+function encodeFrame(json: string, io: CliIO): number {
+  let value: unknown;
+  try {
+    value = fromVectorJson(JSON.parse(json));
+  } catch (e) {
+    throw new UsageError(`encode takes one frame as JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // encode() trusts its input's type: check the result as a receiver would.
+  const bytes = encode(value as Message);
+  const back = decode(bytes);
+  if (E.isLeft(back)) throw new ZkguestError(back.left.code, back.left.message);
+  io.stdout.write(toHex(bytes) + "\n");
+  return 0;
+}
