@@ -1,0 +1,88 @@
+import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
+import { BytesC, struct, VersionC, ZkguestError, type Version } from "@zkguest/protocol";
+import * as t from "io-ts";
+import { createHash } from "node:crypto";
+import type { EngineKind } from "./engine/engine.js";
+
+/**
+ * A guest artifact (`NAME.zkg`): the guest's code and its manifest in one file, a MessagePack
+ * map `{code, format, manifest}` (keys in canonical order). The program id is the SHA-256 of the
+ * code, in lower-case hex: the same code is the same program, whatever its name. The manifest
+ * repeats it, and reading an artifact checks that it matches.
+ */
+export const ARTIFACT_FORMAT = "zkguest-artifact/1";
+
+export const ManifestC = struct(
+  "Manifest",
+  {
+    name: t.string,
+    /** "js": one script for the QuickJS engine; "wasm": a wasm32-wasi module (SPEC.md §10). */
+    engine: t.keyof({ js: null, wasm: null }),
+    /** The protocol versions the guest speaks, lowest and highest. */
+    protocol: struct("ProtocolRange", { min: VersionC, max: VersionC }),
+    /** SHA-256 of `code`, lower-case hex: the program id. */
+    id: t.string,
+  },
+  {
+    /** The SDK that built it, e.g. "@zkguest/guest-sdk@0.1.0"; informational. */
+    sdk: t.string,
+  },
+);
+export type Manifest = t.TypeOf<typeof ManifestC>;
+
+const ArtifactFileC = struct("Artifact", { format: t.literal(ARTIFACT_FORMAT), manifest: ManifestC, code: BytesC });
+export type Artifact = t.TypeOf<typeof ArtifactFileC>;
+
+/** Largest artifact accepted: the guest's code is loaded into memory whole. */
+export const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+
+export function programIdOf(code: Uint8Array): string {
+  return createHash("sha256").update(code).digest("hex");
+}
+
+export interface ArtifactInput {
+  readonly name: string;
+  readonly engine: EngineKind;
+  readonly code: Uint8Array;
+  readonly protocol: { readonly min: Version; readonly max: Version };
+  readonly sdk?: string;
+}
+
+/** Makes an artifact (its manifest's id computed from the code) and its file bytes. */
+export function createArtifact(input: ArtifactInput): { artifact: Artifact; bytes: Uint8Array } {
+  const manifest: Manifest = {
+    engine: input.engine,
+    id: programIdOf(input.code),
+    name: input.name,
+    protocol: { max: input.protocol.max, min: input.protocol.min },
+    ...(input.sdk === undefined ? {} : { sdk: input.sdk }),
+  };
+  const artifact: Artifact = { code: input.code, format: ARTIFACT_FORMAT, manifest };
+  return { artifact, bytes: encodeMsgpack(artifact, { sortKeys: true }) };
+}
+
+/** Reads an artifact file's bytes; throws ZkguestError (malformed_frame) naming what is wrong. */
+export function readArtifact(bytes: Uint8Array): Artifact {
+  const bad = (why: string) => new ZkguestError("malformed_frame", `not a zkguest artifact: ${why}`);
+  if (bytes.length > MAX_ARTIFACT_BYTES) throw bad(`${bytes.length} bytes, the limit is ${MAX_ARTIFACT_BYTES}`);
+  let raw: unknown;
+  try {
+    raw = decodeMsgpack(bytes);
+  } catch (e) {
+    throw bad(e instanceof Error ? e.message : String(e));
+  }
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (typeof format === "string" && format !== ARTIFACT_FORMAT && format.startsWith("zkguest-artifact/")) {
+    throw new ZkguestError("unsupported_version", `artifact format '${format}', this host reads '${ARTIFACT_FORMAT}'`);
+  }
+  const r = ArtifactFileC.decode(raw);
+  if (r._tag === "Left") {
+    const first = r.left[0];
+    const where = first ? first.context.map((c) => c.key).filter(Boolean).join(".") : "";
+    throw bad(`${where || "the file"} is missing or of the wrong type`);
+  }
+  const artifact = r.right;
+  const actual = programIdOf(artifact.code);
+  if (artifact.manifest.id !== actual) throw bad(`the manifest's id ${artifact.manifest.id} is not the code's SHA-256 ${actual}`);
+  return artifact;
+}
