@@ -3,6 +3,7 @@ import { describeError, UsageError, type CliIO, type Command } from "./cli-io.js
 /** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   demo: { summary: "run the demo", load: async () => (await import("./commands/demo.js")).demoCommand },
+  fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => (await import("./commands/fs.js")).fsCommand },
   protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
 };
 

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { ZkguestError } from "@zkguest/protocol";
+import { ZkguestError } from "@zkguest/protocol/core";
 
 /**
  * Where a volume's bytes live. Synchronous on purpose: the store is called from inside

@@ -1,5 +1,4 @@
-import { either as E } from "fp-ts";
-import { corrupt, fmt, ok, type Result } from "./result.js";
+import { corrupt, fmt, isLeft, ok, type Result } from "./result.js";
 import {
   deriveLayout,
   FAT16_MAX_CLUSTERS,
@@ -104,7 +103,7 @@ export function parseBootSector(s: Uint8Array, deviceBytes: number): Result<Boot
 /** Parses and insists on the 0x55AA signature, as opening a volume does. */
 export function parseBootSectorStrict(s: Uint8Array, deviceBytes: number): Result<BootSector> {
   const r = parseBootSector(s, deviceBytes);
-  if (E.isRight(r) && !r.right.hasSignature) return corrupt("boot sector: the 0x55 0xAA signature is missing at bytes 510-511");
+  if (!isLeft(r) && !r.right.hasSignature) return corrupt("boot sector: the 0x55 0xAA signature is missing at bytes 510-511");
   return r;
 }
 

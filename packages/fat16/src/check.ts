@@ -1,4 +1,3 @@
-import { either as E } from "fp-ts";
 import { FileBlockDevice, type BlockDevice } from "./block-device.js";
 import {
   attrOf,
@@ -12,7 +11,7 @@ import {
 } from "./dir-entry.js";
 import { FAT1_CLEAN, FAT_BAD, FAT_FREE } from "./fat.js";
 import { Mount } from "./mount.js";
-import { fmt, orThrow } from "./result.js";
+import { fmt, isLeft, orThrow } from "./result.js";
 import { displayName, nameKey, storedNameFlaw } from "./short-name.js";
 
 /** Something wrong with a volume, found by the check. */
@@ -99,7 +98,7 @@ export function scanVolume(mount: Mount): ScanResult {
   while (stack.length > 0) {
     const dir = stack.pop()!;
     const raw = mount.readDirectoryBytes(dir.first);
-    if (E.isLeft(raw)) {
+    if (isLeft(raw)) {
       report(dir.path, raw.left.message, true);
       continue;
     }
@@ -149,7 +148,7 @@ export function scanVolume(mount: Mount): ScanResult {
         directories++;
         if (size !== 0) report(path, `directory entry has size ${fmt(size)}; directories have size 0`, false);
         const chain = fat.chain(first, mount.maxDirectoryClusters + 1);
-        if (E.isLeft(chain)) report(path, chain.left.message, true);
+        if (isLeft(chain)) report(path, chain.left.message, true);
         else if (chain.right.length > mount.maxDirectoryClusters) report(path, "directory is longer than 65,536 entries", true);
         else {
           const conflict = claim(chain.right, path, true);
@@ -166,7 +165,7 @@ export function scanVolume(mount: Mount): ScanResult {
       }
       // One cluster past what the size needs is enough to tell "too long" from "right".
       const chain = fat.chain(first, Math.max(need, 1) + 1);
-      if (E.isLeft(chain)) {
+      if (isLeft(chain)) {
         report(path, chain.left.message, true);
         continue;
       }
@@ -176,7 +175,7 @@ export function scanVolume(mount: Mount): ScanResult {
         continue;
       }
       const whole = chain.right.length > need ? fat.chain(first) : chain;
-      if (E.isLeft(whole)) {
+      if (isLeft(whole)) {
         report(path, whole.left.message, true);
         continue;
       }

@@ -1,4 +1,3 @@
-import { either as E } from "fp-ts";
 import { WindowDevice, type BlockDevice } from "./block-device.js";
 import { parseBootSector, parseBootSectorStrict, type BootSector } from "./boot-sector.js";
 import { ENTRY_BYTES } from "./dir-entry.js";
@@ -6,7 +5,7 @@ import { Directory, MAX_DIR_ENTRIES } from "./directory.js";
 import { Fat } from "./fat.js";
 import type { Layout } from "./geometry.js";
 import { locateVolume, type VolumeWindow } from "./mbr.js";
-import { corrupt, fmt, ok, type Result } from "./result.js";
+import { corrupt, fmt, isLeft, ok, type Result } from "./result.js";
 
 /** A run of consecutive clusters: one read or write system call. */
 export interface ClusterRun {
@@ -51,12 +50,12 @@ export class Mount {
     if (image.byteLength < sector0.length) return corrupt(`image is ${fmt(image.byteLength)} bytes, too short for a boot sector`);
     image.read(0, sector0);
     const where = locateVolume(sector0, image.byteLength);
-    if (E.isLeft(where)) return where;
+    if (isLeft(where)) return where;
     const window = where.right;
     const device = window.offset === 0 ? image : new WindowDevice(image, window.offset, window.length);
     if (window.offset !== 0) device.read(0, sector0);
     const parsed = (strict ? parseBootSectorStrict : parseBootSector)(sector0, device.byteLength);
-    if (E.isLeft(parsed)) return parsed;
+    if (isLeft(parsed)) return parsed;
     const boot = parsed.right;
     const layout = boot.layout;
     const fatBytes = new Uint8Array(layout.fatSectorsUsed * layout.bytesPerSector);
@@ -87,7 +86,7 @@ export class Mount {
   /** Reads the root (firstCluster 0) or a subdirectory into memory, with its name index. */
   readDirectory(firstCluster: number): Result<Directory> {
     const raw = this.readDirectoryBytes(firstCluster);
-    if (E.isLeft(raw)) return raw;
+    if (isLeft(raw)) return raw;
     return ok(new Directory(firstCluster, raw.right.clusters, raw.right.bytes, this.layout.bytesPerSector));
   }
 
@@ -100,7 +99,7 @@ export class Mount {
       return ok({ bytes, clusters: [] });
     }
     const chain = this.fat.chain(firstCluster, this.maxDirectoryClusters + 1);
-    if (E.isLeft(chain)) return chain;
+    if (isLeft(chain)) return chain;
     if (chain.right.length > this.maxDirectoryClusters) {
       return corrupt(`directory chain from cluster ${firstCluster} is longer than ${fmt(MAX_DIR_ENTRIES)} entries`);
     }

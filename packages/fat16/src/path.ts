@@ -1,5 +1,4 @@
-import { either as E } from "fp-ts";
-import { fail, ok, type Result } from "./result.js";
+import { fail, isLeft, ok, type Result } from "./result.js";
 import { nameKey, parseShortName, type ShortName } from "./short-name.js";
 
 /** One resolved component: as the caller wrote it (for messages), its stored bytes, and its index key. */
@@ -32,7 +31,7 @@ export function parsePath(path: string): Result<Component[]> {
       continue;
     }
     const name = parseShortName(text);
-    if (E.isLeft(name)) return name;
+    if (isLeft(name)) return name;
     out.push({ text, name: name.right, key: nameKey(name.right) });
   }
   return ok(out);

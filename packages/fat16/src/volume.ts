@@ -1,4 +1,4 @@
-import { ZkguestError, type ErrorCode } from "@zkguest/protocol";
+import { ZkguestError, type ErrorCode } from "@zkguest/protocol/core";
 import { FileBlockDevice, hostError, type BlockDevice } from "./block-device.js";
 import { DIRTY_BYTE } from "./boot-sector.js";
 import { scanVolume } from "./check.js";

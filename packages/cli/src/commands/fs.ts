@@ -1,0 +1,185 @@
+import { checkVolume, formatVolume, Volume, type Stat } from "@zkguest/fat16";
+import { isZkguestError } from "@zkguest/protocol/core";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { readFileOrStdin } from "../read-input.js";
+
+const USAGE = `usage:
+  zkguest fs mkfs IMAGE [--size SIZE] [--label LABEL]   make a new image (SIZE like 3M, 64M, 1G; default 64M)
+  zkguest fs info IMAGE [--json]                        geometry, label and space
+  zkguest fs ls IMAGE [PATH] [--json]                   list a directory (default /)
+  zkguest fs cat IMAGE PATH                             a file's bytes to stdout
+  zkguest fs put IMAGE LOCALFILE PATH                   store a file, creating parents ('-' reads stdin)
+  zkguest fs mkdir IMAGE PATH                           make a directory and its parents
+  zkguest fs rm IMAGE PATH                              remove a file or an empty directory
+  zkguest fs mv IMAGE FROM TO                           rename or move
+  zkguest fs check IMAGE [--json]                       exit 0 clean, 1 problems found, 2 unreadable
+Paths on the image are absolute, with 8.3 names: /var/share/proof.bin`;
+
+const DEFAULT_SIZE = "64M";
+
+interface Verb {
+  /** Positional argument names; a trailing '?' marks an optional one. */
+  readonly args: readonly string[];
+  readonly options?: ParseArgsConfig["options"];
+  readonly run: (a: Record<string, string>, flags: Record<string, string | boolean | undefined>, io: CliIO) => Promise<number> | number;
+}
+
+const json = { json: { type: "boolean" } } as const;
+
+const VERBS: Record<string, Verb> = {
+  mkfs: {
+    args: ["IMAGE"],
+    options: { size: { type: "string" }, label: { type: "string" } },
+    run: ({ IMAGE }, flags, io) => {
+      const size = parseSize(String(flags["size"] ?? DEFAULT_SIZE));
+      const label = flags["label"] as string | undefined;
+      formatVolume(IMAGE!, { size, ...(label !== undefined ? { label } : {}) });
+      const info = withVolume(IMAGE!, true, (v) => v.info());
+      io.stdout.write(
+        `${IMAGE}: FAT-16, ${size.toLocaleString("en-US")} bytes, ${info.clusterCount.toLocaleString("en-US")} clusters of ${info.clusterBytes.toLocaleString("en-US")} bytes${info.label ? `, label ${info.label}` : ""}\n`,
+      );
+      return EXIT_OK;
+    },
+  },
+  info: {
+    args: ["IMAGE"],
+    options: json,
+    run: ({ IMAGE }, flags, io) => {
+      const { info, usage } = withVolume(IMAGE!, true, (v) => ({ info: v.info(), usage: v.usage() }));
+      if (flags["json"]) {
+        io.stdout.write(JSON.stringify({ ...info, ...usage }) + "\n");
+        return EXIT_OK;
+      }
+      const n = (x: number): string => x.toLocaleString("en-US");
+      const rows: [string, string][] = [
+        ["label", info.label ?? "(none)"],
+        ["serial", info.serial ?? "(none)"],
+        ["volume", `${n(info.volumeBytes)} bytes${info.partition ? ` (MBR partition ${info.partition} at byte ${n(info.offset)})` : ""}`],
+        ["clusters", `${n(info.clusterCount)} of ${n(info.clusterBytes)} bytes`],
+        ["used", `${n(usage.usedBytes)} bytes`],
+        ["free", `${n(usage.freeBytes)} bytes`],
+        ["files", n(usage.files)],
+        ["directories", n(usage.directories)],
+        ["closed cleanly", info.cleanlyClosed ? "yes" : "no"],
+      ];
+      io.stdout.write(rows.map(([k, v]) => `${(k + ":").padEnd(16)}${v}\n`).join(""));
+      return EXIT_OK;
+    },
+  },
+  ls: {
+    args: ["IMAGE", "PATH?"],
+    options: json,
+    run: ({ IMAGE, PATH }, flags, io) => {
+      const path = PATH ?? "/";
+      const entries = withVolume(IMAGE!, true, (v) => (v.stat(path).type === "dir" ? v.list(path) : [v.stat(path)]));
+      if (flags["json"]) io.stdout.write(JSON.stringify(entries) + "\n");
+      else io.stdout.write(entries.map(listLine).join(""));
+      return EXIT_OK;
+    },
+  },
+  cat: {
+    args: ["IMAGE", "PATH"],
+    run: async ({ IMAGE, PATH }, _flags, io) => {
+      const data = withVolume(IMAGE!, true, (v) => v.readFile(PATH!));
+      await new Promise<void>((resolve, reject) => io.stdout.write(data, (err) => (err ? reject(err) : resolve())));
+      return EXIT_OK;
+    },
+  },
+  put: {
+    args: ["IMAGE", "LOCALFILE", "PATH"],
+    run: async ({ IMAGE, LOCALFILE, PATH }, _flags, io) => {
+      const data = await readFileOrStdin(LOCALFILE!, io);
+      withVolume(IMAGE!, false, (v) => v.writeFile(PATH!, data));
+      return EXIT_OK;
+    },
+  },
+  mkdir: {
+    args: ["IMAGE", "PATH"],
+    run: ({ IMAGE, PATH }) => {
+      withVolume(IMAGE!, false, (v) => v.mkdir(PATH!, { parents: true }));
+      return EXIT_OK;
+    },
+  },
+  rm: {
+    args: ["IMAGE", "PATH"],
+    run: ({ IMAGE, PATH }) => {
+      withVolume(IMAGE!, false, (v) => v.remove(PATH!));
+      return EXIT_OK;
+    },
+  },
+  mv: {
+    args: ["IMAGE", "FROM", "TO"],
+    run: ({ IMAGE, FROM, TO }) => {
+      withVolume(IMAGE!, false, (v) => v.rename(FROM!, TO!));
+      return EXIT_OK;
+    },
+  },
+  check: {
+    args: ["IMAGE"],
+    options: json,
+    run: ({ IMAGE }, flags, io) => {
+      let report: ReturnType<typeof checkVolume>;
+      try {
+        report = checkVolume(IMAGE!);
+      } catch (err) {
+        // Unreadable (not FAT-16, truncated, missing): exit 2, whatever the code.
+        if (!isZkguestError(err)) throw err;
+        io.stderr.write(`zkguest: ${err.code}: ${err.message}\n`);
+        return EXIT_USAGE;
+      }
+      if (flags["json"]) io.stdout.write(JSON.stringify(report) + "\n");
+      else if (report.problems.length === 0) io.stdout.write(`${IMAGE}: clean, ${report.files} files, ${report.directories} directories\n`);
+      else io.stdout.write(report.problems.map((p) => `${p.path || IMAGE}: ${p.message}\n`).join(""));
+      return report.problems.length === 0 ? EXIT_OK : EXIT_FAILED;
+    },
+  },
+};
+
+/** `zkguest fs`: make, inspect and change FAT-16 images from the shell. */
+export const fsCommand: Command = async (argv, io) => {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") throw new UsageError(`\n${USAGE}`);
+  const verb = VERBS[name];
+  if (!verb) throw new UsageError(`unknown fs command '${name}'\n${USAGE}`);
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: verb.options ?? {}, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    throw new UsageError(`fs ${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const required = verb.args.filter((a) => !a.endsWith("?")).length;
+  const { positionals } = parsed;
+  if (positionals.length < required || positionals.length > verb.args.length) {
+    const shape = verb.args.map((a) => (a.endsWith("?") ? `[${a.slice(0, -1)}]` : a)).join(" ");
+    throw new UsageError(`fs ${name} takes ${shape}, got ${positionals.length} argument${positionals.length === 1 ? "" : "s"}`);
+  }
+  const args: Record<string, string> = {};
+  verb.args.forEach((a, i) => {
+    if (positionals[i] !== undefined) args[a.replace("?", "")] = positionals[i]!;
+  });
+  return verb.run(args, parsed.values, io);
+};
+
+/** Opens the image, runs `f`, and closes it (committing and clearing the dirty flags) even if `f` fails. */
+function withVolume<T>(image: string, readOnly: boolean, f: (v: Volume) => T): T {
+  const v = Volume.open(image, { readOnly });
+  try {
+    return f(v);
+  } finally {
+    v.close();
+  }
+}
+
+/** "3M", "64M", "1G", "512K" (binary units) or a plain number of bytes. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
+  if (!m) throw new UsageError(`size '${text}' is not a number with an optional K, M or G suffix (like 3M, 64M, 1G)`);
+  const scale = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G"];
+  return Number(m[1]) * scale;
+}
+
+function listLine(s: Stat): string {
+  const kind = s.type === "dir" ? "d" : "-";
+  return `${kind} ${String(s.size).padStart(12)}  ${s.modified}  ${s.name}${s.type === "dir" ? "/" : ""}\n`;
+}

@@ -1,0 +1,148 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/zkguest.js");
+const ENV = { ...process.env, MTOOLS_SKIP_CHECK: "1" };
+
+interface Run {
+  readonly status: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+function zk(args: string[], input?: Uint8Array): Run {
+  const r = spawnSync(process.execPath, [BIN, "fs", ...args], { input, env: ENV, maxBuffer: 64 * 2 ** 20 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+function ok(args: string[], input?: Uint8Array): Buffer {
+  const r = zk(args, input);
+  expect(r.status, `zkguest fs ${args.join(" ")}: ${r.stderr}`).to.equal(0);
+  expect(r.stderr).to.equal("");
+  return r.stdout;
+}
+
+function tool(cmd: string, args: string[]): Run {
+  const r = spawnSync(cmd, args, { env: ENV });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message} (install dosfstools and mtools)`);
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+describe("zkguest fs", function () {
+  this.timeout(30_000);
+  let dir: string;
+  let img: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-cli-fs-"));
+    img = path.join(dir, "disk.img");
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const fsckClean = (image: string): void => {
+    const r = tool("fsck.fat", ["-n", image]);
+    expect(r.status, r.stdout.toString()).to.equal(0);
+  };
+
+  it("mkfs makes an image fsck.fat accepts, and refuses to overwrite one", () => {
+    expect(ok(["mkfs", img, "--size", "3M", "--label", "demo"]).toString()).to.match(/FAT-16, 3,145,728 bytes, .* label DEMO/);
+    expect(fs.statSync(img).size).to.equal(3 * 2 ** 20);
+    fsckClean(img);
+    const again = zk(["mkfs", img]);
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.match(/^zkguest: already_exists: image '.*' already exists/);
+  });
+
+  it("put, cat, ls, info: raw bytes in and out, identical to mtype", () => {
+    const data = Buffer.alloc(1 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) >>> 3;
+    const local = path.join(dir, "proof.bin");
+    fs.writeFileSync(local, data);
+    ok(["put", img, local, "/var/share/proof.bin"]);
+    ok(["put", img, "-", "/var/log.txt"], Buffer.from("from stdin\n"));
+    expect(ok(["cat", img, "/var/share/proof.bin"]).equals(data)).to.equal(true);
+    expect(ok(["cat", img, "/VAR/LOG.TXT"]).toString()).to.equal("from stdin\n");
+    expect(tool("mtype", ["-i", img, "::/var/share/proof.bin"]).stdout.equals(data)).to.equal(true);
+    const ls = ok(["ls", img, "/var"]).toString();
+    expect(ls).to.match(/^d\s+0\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\s+SHARE\/$/m);
+    expect(ls).to.match(/^-\s+11\s+\S+\s+LOG\.TXT$/m);
+    const entries = JSON.parse(ok(["ls", img, "/var/share", "--json"]).toString());
+    expect(entries).to.have.length(1);
+    expect(entries[0]).to.include({ name: "PROOF.BIN", type: "file", size: data.length });
+    expect(JSON.parse(ok(["ls", img, "/var/log.txt", "--json"]).toString())[0].name).to.equal("LOG.TXT");
+    const info = JSON.parse(ok(["info", img, "--json"]).toString());
+    expect(info).to.include({ label: "DEMO", volumeBytes: 3 * 2 ** 20, files: 2, directories: 2, cleanlyClosed: true });
+    expect(ok(["info", img]).toString()).to.match(/^label:\s+DEMO$/m);
+    fsckClean(img);
+  });
+
+  it("mkdir, mv, rm", () => {
+    ok(["mkdir", img, "/a/b/c"]);
+    ok(["mv", img, "/var/log.txt", "/a/b/c/log.txt"]);
+    ok(["mv", img, "/a/b", "/moved"]);
+    expect(ok(["cat", img, "/moved/c/log.txt"]).toString()).to.equal("from stdin\n");
+    ok(["rm", img, "/moved/c/log.txt"]);
+    ok(["rm", img, "/moved/c"]);
+    expect(ok(["ls", img, "/moved"]).toString()).to.equal("");
+    fsckClean(img);
+    expect(tool("mdir", ["-b", "-i", img, "::/"]).stdout.toString()).to.include("MOVED");
+  });
+
+  it("errors: one line naming the code and the cause, exit 1 for a failed operation, 2 for usage", () => {
+    const bad = zk(["put", img, "-", "/var/share/proof.json"], Buffer.from("x"));
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.equal("zkguest: invalid_name: proof.json: extension 'json' has 4 characters, FAT-16 allows 3\n");
+    const missing = zk(["cat", img, "/nope.txt"]);
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr).to.equal("zkguest: not_found: /nope.txt: 'nope.txt' does not exist in /\n");
+    const notEmpty = zk(["rm", img, "/var"]);
+    expect(notEmpty.status).to.equal(1);
+    expect(notEmpty.stderr).to.match(/^zkguest: directory_not_empty: \/var is not empty/);
+    for (const args of [[], ["frob", img], ["cat", img], ["ls", img, "/", "extra"], ["mkfs", img, "--size", "huge"], ["ls", img, "--bogus"]]) {
+      const r = zk(args);
+      expect(r.status, args.join(" ")).to.equal(2);
+      expect(r.stderr.split("\n").filter(Boolean), args.join(" ")).to.have.length.at.most(12);
+      expect(r.stderr).to.match(/^zkguest: usage: /);
+      expect(r.stderr).to.not.match(/\n\s+at /, "no stack trace");
+    }
+    fsckClean(img);
+  });
+
+  it("check: exit 0 when clean, 1 with problems, 2 when unreadable", () => {
+    expect(ok(["check", img]).toString()).to.match(/: clean, 1 files, 4 directories$/m);
+    expect(JSON.parse(ok(["check", img, "--json"]).toString()).problems).to.deep.equal([]);
+    // A lower-case byte in a short name: fsck.fat -n does not flag it, our check does.
+    const dirty = path.join(dir, "lower.img");
+    const buf = fs.readFileSync(img);
+    const rootOffset = (buf.readUInt16LE(14) + 2 * buf.readUInt16LE(22)) * 512;
+    let patched = false;
+    for (let o = rootOffset; o < rootOffset + 512 * 32; o += 32) {
+      if (buf.toString("latin1", o, o + 3) === "VAR") {
+        buf[o + 1] = "a".charCodeAt(0);
+        patched = true;
+      }
+    }
+    expect(patched).to.equal(true);
+    fs.writeFileSync(dirty, buf);
+    expect(tool("fsck.fat", ["-n", dirty]).status).to.equal(0);
+    const found = zk(["check", dirty]);
+    expect(found.status).to.equal(1);
+    expect(found.stdout.toString()).to.match(/^\/VaR: short name 'VaR' has lower-case letters/m);
+    expect(JSON.parse(zk(["check", dirty, "--json"]).stdout.toString()).problems).to.have.length(1);
+
+    const notFat = path.join(dir, "zeros.img");
+    fs.writeFileSync(notFat, new Uint8Array(4 * 2 ** 20));
+    const unreadable = zk(["check", notFat]);
+    expect(unreadable.status).to.equal(2);
+    expect(unreadable.stderr).to.match(/^zkguest: corrupt_volume: sector 0 is neither a FAT boot sector nor a partition table/);
+    expect(zk(["check", path.join(dir, "absent.img")]).status).to.equal(2);
+    const truncated = path.join(dir, "short.img");
+    fs.writeFileSync(truncated, fs.readFileSync(img).subarray(0, 2 ** 20));
+    const t = zk(["ls", truncated]);
+    expect(t.status).to.equal(2);
+    expect(t.stderr).to.match(/^zkguest: corrupt_volume: the boot sector describes 3,145,728 bytes but the image holds only 1,048,576/);
+  });
+});
