@@ -1,0 +1,48 @@
+import type { ErrorCode, LogEntry, Value, Witness } from "@zkguest/protocol/core";
+
+/** What the entrypoint receives when proving has ended (the body of `proof.result`, SPEC.md §5.1). */
+export interface ProofResult<A extends Value = Value> {
+  /** Whether proving succeeded. */
+  readonly success: boolean;
+  /** The proof, in the prover's format: present if and only if `success`. */
+  readonly proof?: Uint8Array;
+  /** The arguments the witness step received, unchanged. */
+  readonly args: A;
+  /** The logs of the witness step: the guest's own and what the host recorded. */
+  readonly logs: readonly LogEntry[];
+  /** Why proving failed: present if and only if not `success`. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** The two entry points of a controller. Either may be async. */
+export interface ControllerSpec<A extends Value = Value> {
+  /**
+   * Computes the witnesses for the circuit from the request's arguments and hands them to the
+   * host with `ready(witnesses)`, or by returning them.
+   */
+  getWitnesses(args: A): readonly Witness[] | void | Promise<readonly Witness[] | void>;
+  /** Called when proving has ended, successfully or not; typically stores the proof with `fs.store`. */
+  entrypoint(result: ProofResult<A>): void | Promise<void>;
+}
+
+/** A controller: what a controller module exports as its default. */
+export type Controller<A extends Value = Value> = Readonly<ControllerSpec<A>>;
+
+/**
+ * Defines a controller; make it the default export of the controller module:
+ *
+ * ```ts
+ * export default defineController({
+ *   getWitnesses(args) { return [{ type: "data", data: encodeUtf8(JSON.stringify(args)) }]; },
+ *   entrypoint(result) { if (result.proof) fs.store("/var/share/proof.bin", result.proof); },
+ * });
+ * ```
+ *
+ * `A` types the arguments; they are not checked at run time (they are whatever Value the host sent).
+ */
+export function defineController<A extends Value = Value>(spec: ControllerSpec<A>): Controller<A> {
+  for (const name of ["getWitnesses", "entrypoint"] as const) {
+    if (typeof spec?.[name] !== "function") throw new TypeError(`defineController: ${name} must be a function`);
+  }
+  return Object.freeze({ getWitnesses: spec.getWitnesses, entrypoint: spec.entrypoint });
+}

@@ -1,0 +1,181 @@
+import { MAX_FRAME_DEPTH, ZkguestError, type Version } from "@zkguest/protocol/core";
+import { writeUtf8 } from "./utf8.js";
+
+/**
+ * Writes frames in the canonical MessagePack encoding of SPEC.md §3.2: smallest integer,
+ * string, binary, array and map forms, float64 only for numbers that are not integers, map
+ * keys in ascending byte order, no ext types. The SDK writes its own bodies field by field in
+ * canonical order; only free-form Values (log fields) go through `value`, which sorts keys.
+ *
+ * One frame is written at a time into a buffer that is reused (plain functions over module
+ * state: this code is parsed at every cold start, and short names keep the bundle small).
+ */
+
+let buf = new Uint8Array(1024);
+let view = new DataView(buf.buffer);
+let pos = 0;
+let writing = false;
+
+/**
+ * Writes one frame: the envelope, whose body has `bodyFields` fields written by `writeBody`
+ * with the functions below, in canonical order. Returns the frame's bytes.
+ */
+export function writeFrame(kind: string, id: number, v: Version, bodyFields: number, writeBody: () => void): ArrayBuffer {
+  // A getter inside log fields could call the SDK while its frame is half written.
+  if (writing) throw new ZkguestError("invalid_state", "a request was made while another one was being written");
+  writing = true;
+  pos = 0;
+  try {
+    map(4);
+    str("body");
+    map(bodyFields);
+    writeBody();
+    str("id");
+    int(id);
+    str("kind");
+    str(kind);
+    str("v");
+    array(2);
+    int(v[0]);
+    int(v[1]);
+    return buf.slice(0, pos).buffer;
+  } finally {
+    writing = false;
+    // Do not keep a large buffer alive after a large frame.
+    if (buf.length > 65536) {
+      buf = new Uint8Array(1024);
+      view = new DataView(buf.buffer);
+    }
+  }
+}
+
+/** Moves the write position by `n` bytes, growing the buffer as needed; returns the old position. */
+function room(n: number): number {
+  const at = pos;
+  if (at + n > buf.length) {
+    const next = new Uint8Array(Math.max(buf.length * 2, at + n));
+    next.set(buf.subarray(0, at));
+    buf = next;
+    view = new DataView(next.buffer);
+  }
+  pos += n;
+  return at;
+}
+
+function byte(b: number): void {
+  buf[room(1)] = b;
+}
+
+/** A type byte, then `n` big-endian in `width` bytes (1, 2 or 4); stores wrap a negative n to two's complement. */
+function head(type: number, n: number, width: number): void {
+  const at = room(1 + width) + 1;
+  buf[at - 1] = type;
+  if (width === 1) buf[at] = n;
+  else if (width === 2) view.setUint16(at, n);
+  else view.setUint32(at, n);
+}
+
+/**
+ * A str, bin, array or map header: the fix form below `fixLimit`, then (str and bin only) the
+ * 8-bit length form `type16 - 1`, then the 16- and 32-bit forms `type16` and `type16 + 1`.
+ */
+function sized(n: number, fix: number, fixLimit: number, type16: number, has8: boolean): void {
+  if (n < fixLimit) byte(fix | n);
+  else if (has8 && n < 0x100) head(type16 - 1, n, 1);
+  else if (n < 0x10000) head(type16, n, 2);
+  else head(type16 + 1, n, 4);
+}
+
+export function nil(): void {
+  byte(0xc0);
+}
+
+export function bool(b: boolean): void {
+  byte(b ? 0xc3 : 0xc2);
+}
+
+/** An integer within ±(2^53-1), in its smallest form (SPEC.md §3.2 rule 3). */
+export function int(n: number): void {
+  if (n >= -32 && n < 0x80) return byte(n & 0xff);
+  const width = n >= 0 ? (n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x100000000 ? 4 : 8) : n >= -0x80 ? 1 : n >= -0x8000 ? 2 : n >= -0x80000000 ? 4 : 8;
+  const type = (n >= 0 ? 0xcc : 0xd0) + Math.log2(width);
+  if (width < 8) return head(type, n, width);
+  buf[room(9)] = type;
+  view.setBigInt64(pos - 8, BigInt(n));
+}
+
+export function str(s: string): void {
+  // Reserve the largest header, write the bytes, then move them behind the header that fits.
+  const start = room(5 + s.length * 3);
+  const end = writeUtf8(s, buf, start + 5);
+  const n = end - start - 5;
+  pos = start;
+  sized(n, 0xa0, 32, 0xda, true);
+  buf.copyWithin(pos, start + 5, end);
+  pos += n;
+}
+
+export function bin(bytes: Uint8Array): void {
+  sized(bytes.length, 0, 0, 0xc5, true);
+  buf.set(bytes, room(bytes.length));
+}
+
+export function array(n: number): void {
+  sized(n, 0x90, 16, 0xdc, false);
+}
+
+export function map(n: number): void {
+  sized(n, 0x80, 16, 0xde, false);
+}
+
+/**
+ * Writes a free-form Value (SPEC.md §4.1). `where` names it in errors; `depth` is the nesting
+ * level it sits at in the frame. Map entries whose value is undefined are left out, as an
+ * absent optional field is; anything that is not a Value throws ZkguestError malformed_frame.
+ */
+export function value(v: unknown, where: string, depth: number): void {
+  const bad = (why: string) => new ZkguestError("malformed_frame", `${where}: ${why}`);
+  if (v === null) return nil();
+  if (typeof v === "string") return str(v);
+  if (typeof v === "boolean") return bool(v);
+  if (typeof v === "number") {
+    if (Number.isSafeInteger(v)) return int(v);
+    if (Number.isInteger(v) || !Number.isFinite(v)) throw bad(`${v} is not a finite number within ±(2^53-1)`);
+    buf[room(9)] = 0xcb;
+    return view.setFloat64(pos - 8, v);
+  }
+  if (v instanceof Uint8Array) return bin(v);
+  if (typeof v !== "object") throw bad(`a ${typeof v} is not a protocol value`);
+  if (depth > MAX_FRAME_DEPTH) throw bad(`nested deeper than ${MAX_FRAME_DEPTH} levels`);
+  if (Array.isArray(v)) {
+    array(v.length);
+    return v.forEach((item, i) => value(item, `${where}[${i}]`, depth + 1));
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) throw bad("expected a plain object");
+  const record = v as Record<string, unknown>;
+  const keys = sortKeys(Object.keys(record).filter((k) => record[k] !== undefined));
+  map(keys.length);
+  for (const k of keys) {
+    str(k);
+    value(record[k], `${where}.${k}`, depth + 1);
+  }
+}
+
+/**
+ * Sorts keys in ascending UTF-8 byte order (= code point order). Array.prototype.sort compares
+ * UTF-16 units, which agrees except when a surrogate meets U+E000..U+FFFF; only then is the
+ * slower comparison needed.
+ */
+function sortKeys(keys: string[]): string[] {
+  keys.sort();
+  if (!keys.some((k) => /[\ud800-\udfff]/.test(k))) return keys;
+  const rank = (c: number) => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
+  return keys.sort((a, b) => {
+    for (let i = 0; i < a.length && i < b.length; i++) {
+      const d = rank(a.charCodeAt(i)) - rank(b.charCodeAt(i));
+      if (d) return d;
+    }
+    return a.length - b.length;
+  });
+}

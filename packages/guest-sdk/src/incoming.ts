@@ -1,0 +1,153 @@
+import {
+  ERROR_CODES,
+  SUPPORTED_VERSIONS,
+  formatVersion,
+  type ErrorCode,
+  type Failure,
+  type Limits,
+  type LogEntry,
+  type Value,
+  type Version,
+} from "@zkguest/protocol/core";
+import { readMessagePack, type FloatPath } from "./frame-reader.js";
+
+/**
+ * The frames a guest receives, checked as SPEC.md §3.3 requires: the host's requests (hello,
+ * witness.get, proof.result) and the responses to the guest's own requests (ok, error). The
+ * reference checks are the io-ts codecs of @zkguest/protocol; these are small schemas instead,
+ * so that a guest bundle stays small, and a property test holds both to the same verdicts.
+ */
+
+export type ProofResultBody = { success: boolean; args: Value; logs: LogEntry[]; proof?: Uint8Array; error?: Failure };
+
+export type Incoming = { v: Version; id: number } & (
+  | { kind: "hello"; body: { offer: Version[]; host: string; limits: Limits } }
+  | { kind: "witness.get"; body: { args: Value } }
+  | { kind: "proof.result"; body: ProofResultBody }
+  | { kind: "ok"; body: { value: Value } }
+  | { kind: "error"; body: Failure }
+  /** A guest-to-host request sent to the guest: a known kind, never valid in this direction. */
+  | { kind: "guest-request"; name: string; body: unknown }
+);
+
+/** Why a frame was refused; `id` is set when the request id could be read, so it can be answered. */
+export interface Refusal extends Failure {
+  readonly id?: number;
+}
+
+/** Checks `u` (found at `where`) and returns the value to keep, or throws BadField. */
+type Schema = (u: unknown, where: string) => unknown;
+
+class BadField {
+  constructor(readonly why: string) {}
+}
+
+function describe(u: unknown): string {
+  if (u === undefined) return "nothing";
+  if (u instanceof Uint8Array) return `bytes(${u.length})`;
+  if (Array.isArray(u)) return `an array of ${u.length}`;
+  if (u && typeof u === "object") return "a map";
+  return typeof u === "string" ? JSON.stringify(u.slice(0, 40)) : String(u);
+}
+
+const isMap = (u: unknown): u is Record<string, unknown> => !!u && typeof u === "object" && !Array.isArray(u) && !(u instanceof Uint8Array);
+const isUInt = (u: unknown, max: number): u is number => Number.isInteger(u) && (u as number) >= 0 && (u as number) <= max;
+
+/** A schema that accepts what `ok` accepts, described as `expected` in errors. */
+const when =
+  (ok: (u: unknown) => boolean, expected: string): Schema =>
+  (u, where) => {
+    if (!ok(u)) throw new BadField(`${where}: expected ${expected}, got ${describe(u)}`);
+    return u;
+  };
+
+const string = when((u) => typeof u === "string", "a string");
+const bool = when((u) => typeof u === "boolean", "a boolean");
+const uint = when((u) => isUInt(u, Number.MAX_SAFE_INTEGER), "an unsigned integer");
+const value = when((u) => u !== undefined, "a value");
+const version = when((u) => Array.isArray(u) && u.length === 2 && isUInt(u[0], 0xffff) && isUInt(u[1], 0xffff), "[major, minor]");
+const arrayOf =
+  (item: Schema): Schema =>
+  (u, where) =>
+    (when(Array.isArray, "an array")(u, where) as unknown[]).map((x, i) => item(x, `${where}.${i}`));
+
+/** A map with `required` and `optional` fields; other keys are ignored (SPEC.md §3.3). */
+const struct =
+  (required: Record<string, Schema>, optional: Record<string, Schema> = {}): Schema =>
+  (u, where) => {
+    const m = when(isMap, "a map")(u, where) as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k in required) out[k] = required[k]!(m[k], `${where}.${k}`);
+    for (const k in optional) if (m[k] !== undefined) out[k] = optional[k]!(m[k], `${where}.${k}`);
+    return out;
+  };
+
+/** An error body; a code this side does not know reads as `internal`, the code kept in the message (SPEC.md §8). */
+const errorBody: Schema = (u, where) => {
+  const { code, message } = struct({ code: string, message: string })(u, where) as { code: string; message: string };
+  return (ERROR_CODES as readonly string[]).includes(code) ? { code, message } : { code: "internal", message: `[${code}] ${message}` };
+};
+
+const BODIES: Record<string, Schema> = {
+  hello: struct({
+    offer: arrayOf(version),
+    host: string,
+    limits: struct(
+      { max_frame_bytes: uint, max_path_bytes: uint, max_log_message_bytes: uint },
+      { max_log_bytes: uint, max_host_calls: uint, quota_bytes: uint, quota_files: uint, memory_bytes: uint, stack_bytes: uint, time_ms: uint },
+    ),
+  }),
+  "witness.get": struct({ args: value }),
+  "proof.result": struct(
+    {
+      success: bool,
+      args: value,
+      logs: arrayOf(struct({ level: when((u) => ["debug", "info", "warn", "error"].includes(u as string), "debug, info, warn or error"), message: string }, { fields: when(isMap, "a map") })),
+    },
+    { proof: when((u) => u instanceof Uint8Array, "bytes (bin)"), error: errorBody },
+  ),
+  ok: struct({ value }),
+  error: errorBody,
+};
+
+const GUEST_KINDS = ["witness.ready", "fs.store", "fs.read", "fs.list", "fs.stat", "fs.remove", "fs.mkdir", "log"];
+
+/** Floats may appear only inside Value fields (SPEC.md §3.2 rule 4). */
+function floatAllowed(kind: string, [root, field, index, sub]: FloatPath): boolean {
+  if (root !== "body") return false;
+  if (field === "args") return kind === "witness.get" || kind === "proof.result";
+  return field === "value" ? kind === "ok" : kind === "proof.result" && field === "logs" && typeof index === "number" && sub === "fields";
+}
+
+/**
+ * Reads and checks one frame the guest received. Never throws: the result is a frame of a
+ * known kind with a checked body, or the Refusal a peer must answer with (frame_too_large,
+ * malformed_frame, unsupported_version, unknown_kind).
+ */
+export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true; frame: Incoming } | { ok: false; refusal: Refusal } {
+  const refuse = (code: ErrorCode, message: string, id?: number) => ({ ok: false as const, refusal: id === undefined ? { code, message } : { code, message, id } });
+  if (bytes.length > maxFrameBytes) return refuse("frame_too_large", `frame is ${bytes.length} bytes, the limit is ${maxFrameBytes}`);
+  const read = readMessagePack(bytes);
+  if (!read.ok) return refuse("malformed_frame", read.why);
+  const raw = read.value;
+  if (!isMap(raw)) return refuse("malformed_frame", "a frame must be a map with keys v, id, kind, body");
+  const { id, v, kind, body } = raw;
+  if (!isUInt(id, 0xffffffff)) return refuse("malformed_frame", `id: expected a request id (0 .. 2^32-1), got ${describe(id)}`);
+  try {
+    const ver = version(v, "v") as Version;
+    if (!SUPPORTED_VERSIONS.some(([major]) => major === ver[0])) {
+      return refuse("unsupported_version", `frame is version ${formatVersion(ver)}, this peer speaks ${SUPPORTED_VERSIONS.map(formatVersion).join(", ")}`, id);
+    }
+    string(kind, "kind");
+    const schema = BODIES[kind as string];
+    if (!schema && !GUEST_KINDS.includes(kind as string)) return refuse("unknown_kind", `unknown message kind '${kind}'`, id);
+    if (!schema) return { ok: true, frame: { v: ver, id, kind: "guest-request", name: kind as string, body: when(isMap, "a map")(body, "body") } };
+    const checked = schema(body, "body");
+    const float = read.floats.find((p) => !floatAllowed(kind as string, p));
+    if (float) return refuse("malformed_frame", `${float.join(".")}: a float where an integer is required`, id);
+    return { ok: true, frame: { v: ver, id, kind, body: checked } as Incoming };
+  } catch (e) {
+    if (e instanceof BadField) return refuse("malformed_frame", `${typeof kind === "string" ? `${kind} ` : ""}${e.why}`, id);
+    throw e;
+  }
+}

@@ -1,0 +1,42 @@
+import { ZkguestError, type LogLevel } from "@zkguest/protocol/core";
+import { str, value } from "./frame-writer.js";
+import { activeSession } from "./session.js";
+import { encodeUtf8 } from "./utf8.js";
+
+/** Log fields: a map of names to protocol Values (numbers, strings, booleans, null, bytes, arrays, maps). */
+export type LogFields = { readonly [name: string]: unknown };
+
+function send(level: LogLevel, message: string, fields?: LogFields): void {
+  const session = activeSession();
+  const text = String(message);
+  const max = session.limits.max_log_message_bytes;
+  if (text.length * 3 > max && encodeUtf8(text).length > max) {
+    throw new ZkguestError("limit_exceeded", `log message is longer than the host's limit of ${max} bytes`);
+  }
+  if (fields !== undefined && (typeof fields !== "object" || fields === null || Array.isArray(fields) || fields instanceof Uint8Array)) {
+    throw new ZkguestError("malformed_frame", "log fields must be a map of names to values");
+  }
+  const answer = session.request("log", fields === undefined ? 2 : 3, () => {
+    if (fields !== undefined) {
+      str("fields");
+      // body.fields is a map at nesting level 3 (envelope, body, fields).
+      value(fields, "fields", 3);
+    }
+    str("level");
+    str(level);
+    str("message");
+    str(text);
+  });
+  if (answer !== null) throw new ZkguestError("malformed_frame", "the host answered log with something other than nil");
+}
+
+/**
+ * The run's log, kept by the host in the run report and passed to the entrypoint. A message
+ * longer than the host's max_log_message_bytes throws limit_exceeded (it is never cut short).
+ */
+export const log = {
+  debug: (message: string, fields?: LogFields): void => send("debug", message, fields),
+  info: (message: string, fields?: LogFields): void => send("info", message, fields),
+  warn: (message: string, fields?: LogFields): void => send("warn", message, fields),
+  error: (message: string, fields?: LogFields): void => send("error", message, fields),
+};
