@@ -77,6 +77,9 @@ export function parseBootSector(s: Uint8Array, deviceBytes: number): Result<Boot
   if (layout.dataOffset >= layout.volumeBytes) {
     return corrupt(`boot sector: the reserved sectors, FATs and root directory (${fmt(layout.dataOffset)} bytes) leave no data region in a ${fmt(layout.volumeBytes)}-byte volume`);
   }
+  if (layout.volumeBytes > deviceBytes) {
+    return corrupt(`the boot sector describes ${fmt(layout.volumeBytes)} bytes but the image holds only ${fmt(deviceBytes)} (truncated image?)`);
+  }
   if (layout.clusterCount < FAT16_MIN_CLUSTERS) {
     return corrupt(`not FAT-16: ${fmt(layout.clusterCount)} clusters make a FAT-12 volume (FAT-16 has ${fmt(FAT16_MIN_CLUSTERS)} to ${fmt(FAT16_MAX_CLUSTERS)})`);
   }
@@ -85,9 +88,6 @@ export function parseBootSector(s: Uint8Array, deviceBytes: number): Result<Boot
   }
   if (layout.fatSectorsUsed > sectorsPerFat) {
     return corrupt(`boot sector: a FAT of ${sectorsPerFat} sectors is too small for ${fmt(layout.clusterCount)} clusters (needs ${layout.fatSectorsUsed})`);
-  }
-  if (layout.volumeBytes > deviceBytes) {
-    return corrupt(`the boot sector describes ${fmt(layout.volumeBytes)} bytes but the image holds only ${fmt(deviceBytes)} (truncated image?)`);
   }
   const extended = s[38] === EXTENDED_BOOT_SIGNATURE || s[38] === 0x28;
   return ok({

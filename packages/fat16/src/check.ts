@@ -106,14 +106,21 @@ export function scanVolume(mount: Mount): ScanResult {
     const prefix = dir.path === "/" ? "/" : dir.path + "/";
     const seen = new Set<string>();
     let endSlot = -1;
+    let afterEndReported = false;
     for (let slot = 0; slot < bytes.length / ENTRY_BYTES; slot++) {
       const o = slot * ENTRY_BYTES;
       const kind = slotKind(bytes, o);
       if (endSlot >= 0) {
+        // Everything after the end marker must be zero. A live entry there is damage writing
+        // would spread (a new entry moves the marker and reveals it); other bytes are only untidy.
         if (kind === "end") continue;
-        const live = kind === "file" || kind === "dir";
-        report(dir.path, `slot ${slot} holds ${live ? `the live entry '${displayName(bytes, o)}'` : "data"} after the end-of-directory marker at slot ${endSlot}; readers disagree on whether it exists`, live);
-        break;
+        if (kind === "file" || kind === "dir") {
+          report(dir.path, `slot ${slot} holds the live entry '${displayName(bytes, o)}' after the end-of-directory marker at slot ${endSlot}; readers disagree on whether it exists`, true);
+          break;
+        }
+        if (!afterEndReported) report(dir.path, `slot ${slot} is not zero although it comes after the end-of-directory marker at slot ${endSlot}`, false);
+        afterEndReported = true;
+        continue;
       }
       if (kind === "end") {
         endSlot = slot;

@@ -24,6 +24,8 @@ export class Fat {
   private dirtyCount = 0;
   private free: number;
   private hint = 2;
+  private readonly visited: Uint32Array;
+  private walkStamp = 0;
 
   private constructor(
     private readonly next: Uint16Array,
@@ -31,6 +33,7 @@ export class Fat {
     private readonly bytesPerSector: number,
   ) {
     this.dirty = new Uint8Array(Math.ceil((next.length * 2) / bytesPerSector));
+    this.visited = new Uint32Array(next.length);
     let free = 0;
     for (let c = 2; c < next.length; c++) if (next[c] === FAT_FREE) free++;
     this.free = free;
@@ -85,20 +88,34 @@ export class Fat {
   }
 
   /**
+   * Cycle detection without allocating per walk: a cluster is visited in this walk when its
+   * mark equals the walk's stamp. The marks are cleared only when the 32-bit stamp wraps.
+   */
+  private nextWalkStamp(): number {
+    if (this.walkStamp === 0xffffffff) {
+      this.visited.fill(0);
+      this.walkStamp = 0;
+    }
+    return ++this.walkStamp;
+  }
+
+  /**
    * The clusters of the chain starting at `first`, at most `upTo` of them (fewer only if the
-   * chain ends first). Every link followed is checked; a chain longer than the cluster count
-   * must loop, so the walk is bounded by it whatever `upTo` is.
+   * chain ends first). Every link followed is checked and a cluster seen twice is a cycle, so
+   * the walk ends within the cluster count whatever `upTo` is.
    */
   chain(first: number, upTo = Infinity): Result<number[]> {
     if (!this.isCluster(first)) return corrupt(`first cluster ${first} is outside 2..${this.maxCluster}`);
     const out: number[] = [];
+    const stamp = this.nextWalkStamp();
     let c = first;
     for (;;) {
+      if (this.visited[c] === stamp) return corrupt(`cluster chain from ${first} loops (a cycle back to cluster ${c})`);
+      this.visited[c] = stamp;
       out.push(c);
       if (out.length >= upTo) return ok(out);
       const v = this.next[c]!;
       if (isEndOfChain(v)) return ok(out);
-      if (out.length > this.clusterCount) return corrupt(`cluster chain from ${first} loops (a cycle)`);
       if (v === FAT_FREE) return corrupt(`cluster ${c} in a chain is marked free in the FAT`);
       if (v === FAT_BAD) return corrupt(`cluster ${c} in a chain is followed by the bad-cluster mark`);
       if (!this.isCluster(v)) return corrupt(`cluster ${c} points to ${v}, outside 2..${this.maxCluster}`);

@@ -22,14 +22,15 @@ const FAT_TYPES = new Set([0x01, 0x04, 0x06, 0x0e, 0x0b, 0x0c, 0x11, 0x14, 0x16,
  */
 export function locateVolume(sector0: Uint8Array, imageBytes: number): Result<VolumeWindow> {
   if (imageBytes < SECTOR) return corrupt(`image is ${fmt(imageBytes)} bytes, too short for a boot sector`);
-  if (looksLikeBootSector(sector0)) return ok({ offset: 0, length: imageBytes });
-  if (sector0[510] !== 0x55 || sector0[511] !== 0xaa) {
-    return corrupt("sector 0 is neither a FAT boot sector nor a partition table (no 0x55 0xAA signature)");
-  }
-  for (let i = 0; i < 4; i++) {
+  const whole = { offset: 0, length: imageBytes };
+  if (looksLikeBootSector(sector0)) return ok(whole);
+  // A jump instruction but a broken BPB: parse it as a boot sector, so the error names the bad field.
+  const startsWithJump = (sector0[0] === 0xeb && sector0[2] === 0x90) || sector0[0] === 0xe9;
+  const signed = sector0[510] === 0x55 && sector0[511] === 0xaa;
+  for (let i = 0; signed && i < 4; i++) {
     const e = PARTITION_TABLE + 16 * i;
     const type = sector0[e + 4]!;
-    if (!FAT_TYPES.has(type)) continue;
+    if (!FAT_TYPES.has(type) || (sector0[e] !== 0x00 && sector0[e] !== 0x80)) continue;
     const dv = new DataView(sector0.buffer, sector0.byteOffset + e);
     const start = dv.getUint32(8, true) * SECTOR;
     const length = dv.getUint32(12, true) * SECTOR;
@@ -38,5 +39,10 @@ export function locateVolume(sector0: Uint8Array, imageBytes: number): Result<Vo
     }
     return ok({ offset: start, length, partition: i + 1 });
   }
-  return corrupt("sector 0 is a partition table without a FAT partition");
+  if (startsWithJump) return ok(whole);
+  return corrupt(
+    signed
+      ? "sector 0 is neither a FAT boot sector nor a partition table with a FAT partition"
+      : "sector 0 is neither a FAT boot sector nor a partition table (no 0x55 0xAA signature)",
+  );
 }
