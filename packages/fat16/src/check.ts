@@ -9,7 +9,7 @@ import {
   sizeOf,
   slotKind,
 } from "./dir-entry.js";
-import { FAT1_CLEAN, FAT_BAD, FAT_FREE } from "./fat.js";
+import { FAT1_CLEAN, FAT_BAD, FAT_FREE, isEndOfChain } from "./fat.js";
 import { Mount } from "./mount.js";
 import { fmt, isLeft, orThrow } from "./result.js";
 import { displayName, nameKey, storedNameFlaw } from "./short-name.js";
@@ -27,12 +27,11 @@ export interface Problem {
   readonly blocksWriting: boolean;
 }
 
-/** A file whose chain is longer than its size needs: what a crash during an append leaves. */
+/** A file whose chain goes on past what its size needs: what a crash during an append leaves. */
 export interface OverlongChain {
   readonly path: string;
-  /** The last cluster the size needs, which becomes the end of the chain. */
+  /** The last cluster the size needs, which becomes the end of the chain; the rest is lost clusters. */
   readonly lastKept: number;
-  readonly excess: readonly number[];
 }
 
 export interface ScanResult {
@@ -170,27 +169,35 @@ export function scanVolume(mount: Mount): ScanResult {
         if (need > 0) report(path, `size is ${fmt(size)} bytes but the file has no clusters`, true);
         continue;
       }
-      // One cluster past what the size needs is enough to tell "too long" from "right".
-      const chain = fat.chain(first, Math.max(need, 1) + 1);
+      if (need === 0) {
+        // An empty file with clusters: the entry still points to them, so they are claimed.
+        const chain = fat.chain(first);
+        if (isLeft(chain)) report(path, chain.left.message, true);
+        else {
+          report(path, `the file is empty but has ${fmt(chain.right.length)} clusters`, false);
+          const conflict = claim(chain.right, path, false);
+          if (conflict) report(path, conflict, true);
+        }
+        continue;
+      }
+      // Only the clusters the size needs hold data; the walk stops there.
+      const chain = fat.chain(first, need);
       if (isLeft(chain)) {
         report(path, chain.left.message, true);
         continue;
       }
+      const conflict = claim(chain.right, path, false);
+      if (conflict) report(path, conflict, true);
       if (chain.right.length < need) {
         report(path, `size is ${fmt(size)} bytes (${fmt(need)} clusters) but the cluster chain has ${fmt(chain.right.length)}`, true);
-        claim(chain.right, path, false);
         continue;
       }
-      const whole = chain.right.length > need ? fat.chain(first) : chain;
-      if (isLeft(whole)) {
-        report(path, whole.left.message, true);
-        continue;
-      }
-      const conflict = claim(whole.right, path, false);
-      if (conflict) report(path, conflict, true);
-      else if (whole.right.length > need) {
-        report(path, `size is ${fmt(size)} bytes (${fmt(need)} clusters) but the cluster chain has ${fmt(whole.right.length)}`, false);
-        if (need > 0) overlongChains.push({ path, lastKept: whole.right[need - 1]!, excess: whole.right.slice(need) });
+      const last = chain.right[need - 1]!;
+      if (!isEndOfChain(fat.get(last))) {
+        // What an interrupted append leaves: the clusters past the size are not the file's
+        // (not claimed, so they count as lost), and the chain is cut at the size when writing.
+        report(path, `size is ${fmt(size)} bytes (${fmt(need)} clusters) but the cluster chain goes on after cluster ${last}`, false);
+        overlongChains.push({ path, lastKept: last });
       }
     }
   }

@@ -180,11 +180,8 @@ export class Volume {
     fat.set(1, fat.get(1) & ~FAT1_CLEAN);
     // Repairs of what an interrupted writer leaves, all in the FAT: the entries are untouched.
     for (const c of mount.fatDifferences) fat.markDirty(c);
+    for (const chain of scan.overlongChains) fat.set(chain.lastKept, FAT_EOC);
     fat.release(scan.lostClusters);
-    for (const chain of scan.overlongChains) {
-      fat.set(chain.lastKept, FAT_EOC);
-      fat.release(chain.excess);
-    }
     mount.writeFat();
     mount.device.sync();
   }
@@ -600,11 +597,11 @@ export class Volume {
   /** Grows `dir` by a zeroed cluster if it has no free slot (slotCost reserved it). */
   private ensureSlot(dir: Directory): void {
     if (dir.hasFreeSlot()) return;
-    const [cluster] = this.allocate(this.mount.layout.clusterBytes);
+    const fresh = this.allocate(this.mount.layout.clusterBytes);
     // Zeroed on disk before the FAT links it, so the directory never shows stale bytes as entries.
-    this.mount.writeClusters([cluster!], new Uint8Array(0));
-    this.mount.fat.set(dir.clusters[dir.clusters.length - 1]!, cluster!);
-    dir.grow(cluster!, this.mount.layout.clusterBytes);
+    this.mount.writeClusters(fresh, new Uint8Array(0));
+    this.linkAfter(dir.clusters[dir.clusters.length - 1]!, fresh);
+    dir.grow(fresh[0]!, this.mount.layout.clusterBytes);
   }
 
   private createDirectory(parent: Directory, comp: Component, at: DosTime): Directory {
@@ -628,7 +625,8 @@ export class Volume {
    * Appends in place: the slack of the last cluster is filled (beyond the old size, so the old
    * content is untouched), new clusters are written and linked, and the size is updated last.
    * A crash before the entry is written leaves a chain longer than the size, with the old
-   * content intact; the next writable open trims it.
+   * content intact; the next writable open cuts it (the chain of a file opened for writing is
+   * exactly as long as its size needs).
    */
   private appendTo(dir: Directory, slot: number, chain: number[], bytes: Uint8Array, at: DosTime): void {
     const b = dir.data;
@@ -645,18 +643,24 @@ export class Volume {
     }
     const fresh = this.allocate(bytes.length - fill);
     this.mount.writeClusters(fresh, bytes, fill);
-    const { fat } = this.mount;
-    if (chain.length > keep) {
-      // A chain longer than the size (left by another writer) is cut before appending.
-      this.pendingFrees.push(chain.slice(keep));
-      if (keep > 0) fat.set(chain[keep - 1]!, FAT_EOC);
-    }
-    if (fresh.length > 0 && keep > 0) fat.set(chain[keep - 1]!, fresh[0]!);
+    if (fresh.length > 0 && keep > 0) this.linkAfter(chain[keep - 1]!, fresh);
     dir.update(slot, (eb, eo) => {
       if (keep === 0) setCluster(eb, eo, fresh[0] ?? 0);
       setSize(eb, eo, size + bytes.length);
       setModified(eb, eo, at);
     });
+  }
+
+  /**
+   * Links new clusters after the last cluster of an existing chain. Their own FAT entries are
+   * written (and synced) first: a FAT write can stop between sectors, and a link that reached the
+   * disk before the entry it points to would join a free cluster to a live chain.
+   */
+  private linkAfter(last: number, fresh: readonly number[]): void {
+    this.mount.writeFat();
+    this.unsynced = true;
+    this.barrier();
+    this.mount.fat.set(last, fresh[0]!);
   }
 
   /** The chain starting at `first` (empty for cluster 0), at most `upTo` clusters. */

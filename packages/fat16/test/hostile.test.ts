@@ -124,7 +124,10 @@ describe("hostile images", () => {
       const e = bigEntry(img);
       put32(img, e + 28, 1000);
       expect(open(img).readFile("/A/BIG.BIN").length).to.equal(1000);
-      expect(problems(img)).to.include("size is 1,000 bytes (2 clusters) but the cluster chain has 10");
+      expect(problems(img)).to.match(/size is 1,000 bytes \(2 clusters\) but the cluster chain goes on after cluster \d+/);
+      // Even a broken link past the size (a FAT write cut between sectors) only makes lost clusters.
+      regions(img).setFat(u16(img, e + 26) + 5, 0);
+      expect(problems(img)).to.not.match(/marked free/);
       open(img, false).close();
       expect(problems(img)).to.equal("");
       expect(Buffer.from(open(img).readFile("/A/BIG.BIN")).equals(Buffer.from(bytes(5000, 1).subarray(0, 1000)))).to.equal(true);
