@@ -70,3 +70,18 @@ export function bytes(length: number, seed: number): Uint8Array {
   }
   return out;
 }
+
+/** The crash test's paths and the content a write of generation `gen` puts at a path. */
+export const CRASH_PATHS: readonly string[] = [
+  ...["/R0.BIN", "/R1.BIN", "/R2.BIN", "/R3.BIN"],
+  ...[0, 1, 2].flatMap((d) => Array.from({ length: 8 }, (_, f) => `/D${d}/F${f}.BIN`)),
+];
+
+export function crashContent(path: string, gen: number): Uint8Array {
+  let h = gen;
+  for (const ch of path) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  // Mostly small, sometimes tens of clusters, now and then a large one.
+  const kind = h % 10;
+  const size = kind < 5 ? h % 700 : kind < 9 ? h % 20_000 : 60_000 + (h % 40_000);
+  return bytes(size, h);
+}
