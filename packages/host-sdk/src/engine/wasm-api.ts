@@ -41,8 +41,9 @@ export function isTrap(e: unknown): e is Error {
 
 /**
  * V8 reports wasm (and JS) stack exhaustion as a RangeError with this message; other
- * RangeErrors (an invalid typed array length, say) are not stack overflows.
+ * RangeErrors (an invalid typed array length, say) are not stack overflows. A plain string
+ * search: a regular expression is compiled lazily, which itself needs stack.
  */
 export function isStackOverflow(e: unknown): e is RangeError {
-  return e instanceof RangeError && /call stack size exceeded/i.test(e.message);
+  return e instanceof RangeError && e.message.includes("Maximum call stack size exceeded");
 }

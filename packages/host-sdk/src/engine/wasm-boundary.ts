@@ -1,5 +1,4 @@
 import { GuestFailure } from "./engine.js";
-import { isStackOverflow } from "./wasm-api.js";
 
 /**
  * The crossing from guest code into host functions (the `zkguest` and WASI imports). Every
@@ -36,13 +35,13 @@ export class HostBoundary {
     }
   }
 
-  /** Records `e` as the failure unless one is recorded already; returns what was recorded. */
+  /**
+   * Records `e` as the failure unless one is recorded already; returns what was recorded.
+   * Kept raw: this may run with the stack nearly exhausted (a host call from deep recursion),
+   * so telling what it was waits until the guest's frames are unwound.
+   */
   record(e: unknown): unknown {
-    if (this.recorded === undefined) {
-      // Stack exhaustion can surface inside a host function when the guest calls the host
-      // from deep recursion; it is the guest's stack limit all the same.
-      this.recorded = isStackOverflow(e) ? GuestFailure.limitExceeded("stack", `stack exhausted: ${e.message}`) : e;
-    }
+    if (this.recorded === undefined) this.recorded = e;
     return this.recorded;
   }
 

@@ -192,7 +192,7 @@ class WasmGuestInstance implements GuestInstance {
   /** What the guest's own code threw: a trap, stack exhaustion, or a broken ABI rule. */
   private fromGuest(e: unknown): Error {
     if (e instanceof GuestFailure) return e;
-    if (isStackOverflow(e)) return new GuestFailure("limit_exceeded", `stack exhausted: ${e.message}`, "stack", e.stack);
+    if (isStackOverflow(e)) return stackExhausted(e);
     if (isTrap(e)) return this.outOfMemory(`the guest trapped: ${e.message}`, e.stack);
     return new GuestFailure("guest_error", `the guest failed: ${messageOf(e)}`, undefined, e instanceof Error ? e.stack : undefined);
   }
@@ -206,12 +206,19 @@ class WasmGuestInstance implements GuestInstance {
   }
 }
 
+/** The stack limit: V8's stack ran out in the guest, or in a host function it called. */
+function stackExhausted(e: RangeError): GuestFailure {
+  return new GuestFailure("limit_exceeded", `stack exhausted: ${e.message}`, "stack", e.stack);
+}
+
 /**
  * A failure raised in a host function. A GuestFailure gets its own stack as the guest's: it
- * was raised below the guest's frames, which it lists. Anything else the host handler threw is
- * a host bug and passes through unchanged.
+ * was raised below the guest's frames, which it lists. Stack exhaustion is the guest's (it
+ * called the host from deep recursion). Anything else the host handler threw is a host bug
+ * and passes through unchanged.
  */
 function fromHostFunction(e: unknown): Error {
+  if (isStackOverflow(e)) return stackExhausted(e);
   if (e instanceof GuestFailure) {
     if (e.guestStack !== undefined || e.stack === undefined) return e;
     return new GuestFailure(e.code as "guest_error" | "limit_exceeded", e.message, e.limit, e.stack);
