@@ -1,1 +1,2 @@
 export {};
+export { WasmEngine, type WasmGuest, type WasmInstanceOptions } from "./engine/wasm.js";
