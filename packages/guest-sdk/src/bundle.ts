@@ -19,10 +19,10 @@ export function guestEntrySource(controllerImport: string): string {
  */
 export const GUEST_BUNDLE_OPTIONS = {
   bundle: true,
-  format: "esm",
-  platform: "neutral",
+  format: "esm" as const,
+  platform: "neutral" as const,
   mainFields: ["module", "main"],
   target: "es2022",
   minify: true,
-  legalComments: "none",
-} as const;
+  legalComments: "none" as const,
+};

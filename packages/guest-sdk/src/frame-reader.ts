@@ -5,7 +5,7 @@ import { readUtf8 } from "./utf8.js";
  * Reads one MessagePack value under the strict profile of SPEC.md §3.3, in one pass: exactly
  * one value and nothing after it; no 0xc1, no ext types; declared lengths and counts bounded
  * by the bytes that remain (so nothing is allocated by a claimed size); containers at most 32
- * deep; map keys are strings, each once; strings valid UTF-8; integers within ±(2^53-1); floats
+ * deep; map keys are strings, each once, never `__proto__`; strings valid UTF-8; integers within ±(2^53-1); floats
  * finite. Where floats occur is recorded, so the caller can refuse those outside Value fields.
  * Bytes come back as copies, so values never alias the frame.
  *
@@ -111,12 +111,11 @@ function readMap(n: number, level: number): Record<string, unknown> {
     const b = bytes[pos]!;
     if (!((b >= 0xa0 && b < 0xc0) || (b >= 0xd9 && b <= 0xdb))) fail("map keys must be strings");
     const key = read(level) as string;
+    // JavaScript objects cannot hold __proto__ as a plain key (SPEC.md §3.3).
+    if (key === "__proto__") fail("the map key '__proto__' is refused");
     if (Object.prototype.hasOwnProperty.call(out, key)) fail(`duplicate map key '${key}'`);
     path[level] = key;
-    const value = read(level + 1);
-    // A key named __proto__ is data, not the object's prototype.
-    if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-    else out[key] = value;
+    out[key] = read(level + 1);
   }
   return out;
 }

@@ -155,6 +155,7 @@ export function value(v: unknown, where: string, depth: number): void {
   if (proto !== Object.prototype && proto !== null) throw bad("expected a plain object");
   const record = v as Record<string, unknown>;
   const keys = sortKeys(Object.keys(record).filter((k) => record[k] !== undefined));
+  if (keys.includes("__proto__")) throw bad("the map key '__proto__' is refused (SPEC.md §3.3)");
   map(keys.length);
   for (const k of keys) {
     str(k);

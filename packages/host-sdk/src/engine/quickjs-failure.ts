@@ -1,0 +1,56 @@
+import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+import { GuestFailure, type EngineLimits } from "./engine.js";
+
+/** What a value thrown inside QuickJS says about itself, read without running guest code. */
+interface Thrown {
+  readonly name?: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+/**
+ * Reads a thrown value. `dump` reads an Error's own name, message and stack (data properties
+ * in QuickJS) and copies other values out as JSON; a value whose properties are getters could
+ * run guest code, which the interrupt handler still bounds.
+ */
+function readThrown(context: QuickJSContext, error: QuickJSHandle): Thrown {
+  // dump() disposes a promise it is given: give it a copy, and free the copy if it did not.
+  const copy = error.dup();
+  try {
+    const v: unknown = context.dump(copy);
+    if (v && typeof v === "object") {
+      const e = v as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
+      const message = typeof e.message === "string" ? e.message : JSON.stringify(v);
+      return {
+        name: typeof e.name === "string" ? e.name : undefined,
+        // A ZkguestError from the SDK carries its protocol code: keep it in the message.
+        message: typeof e.code === "string" ? `[${e.code}] ${message}` : message,
+        stack: typeof e.stack === "string" && e.stack ? e.stack : undefined,
+      };
+    }
+    return { message: `threw ${typeof v === "string" ? JSON.stringify(v) : String(v)}` };
+  } catch {
+    return { message: "threw a value that cannot be read" };
+  } finally {
+    if (copy.alive) copy.dispose();
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The GuestFailure for an exception that came out of the guest. QuickJS reports its own limits
+ * as InternalErrors: "out of memory" (the runtime's memory limit), "stack overflow" (its stack
+ * limit) and "interrupted" (the interrupt handler: the time limit, or a run that is ending).
+ * A guest can catch the first two and go on; when one escapes, the run ends on that limit.
+ */
+export function guestFailure(context: QuickJSContext, error: QuickJSHandle, limits: EngineLimits, stackBytes: number): GuestFailure {
+  const t = readThrown(context, error);
+  if (t.name === "InternalError" && t.message === "out of memory") {
+    return GuestFailure.limitExceeded("memory", `the guest used more than its memory limit of ${(limits.memoryBytes / MiB).toFixed(1)} MiB`);
+  }
+  if (t.name === "InternalError" && t.message === "stack overflow") {
+    return GuestFailure.limitExceeded("stack", `the guest's calls nested deeper than its stack limit of ${Math.round(stackBytes / 1024)} KiB`);
+  }
+  return new GuestFailure("guest_error", t.name ? `${t.name}: ${t.message}` : t.message, undefined, t.stack);
+}

@@ -1,0 +1,76 @@
+/**
+ * What runs in a guest's context before the guest: it makes execution deterministic and gives
+ * the guest a console. It is written as a function so that it is type-checked, and sent as its
+ * source text: it runs inside QuickJS, never in the host.
+ *
+ * - Math.random: xoshiro128** seeded by the host, so a run's "random" numbers are reproducible.
+ * - Date: a clock that starts at a fixed instant and advances by 1 ms at each reading
+ *   (Date.now(), new Date()); local time is UTC (getHours is getUTCHours, getTimezoneOffset is
+ *   0, toString shows UTC), so the host's time zone never shows. One gap remains: parsing a
+ *   date string without a zone ("2024-01-01T00:00") uses the host's zone; write the zone.
+ * - console.log/info/debug/warn/error: text lines the engine returns as output (drainOutput).
+ */
+function prelude(seed: readonly [number, number, number, number], clockStartMs: number): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  const print = g.__zkguest_print as (level: number, text: string) => void;
+  delete g.__zkguest_print;
+
+  let [a, b, c, d] = seed;
+  const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));
+  Math.random = function random() {
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = rotl(d, 11);
+    return result / 4294967296;
+  };
+
+  const RealDate = Date;
+  const proto = RealDate.prototype as unknown as Record<string, unknown>;
+  let clock = clockStartMs;
+  const now = () => clock++;
+  const FixedDate = function Date(this: unknown, ...args: unknown[]) {
+    if (!new.target) return new RealDate(now()).toUTCString();
+    const time = args.length === 0 ? now() : args.length === 1 ? args[0] : RealDate.UTC(...(args as [number, number]));
+    return Reflect.construct(RealDate, [time], new.target);
+  } as unknown as DateConstructor;
+  Object.assign(FixedDate, { now, parse: RealDate.parse, UTC: RealDate.UTC });
+  Object.defineProperty(FixedDate, "prototype", { value: RealDate.prototype });
+  Object.defineProperty(proto, "constructor", { value: FixedDate, writable: true, configurable: true });
+  for (const part of ["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds", "Milliseconds"]) {
+    proto[`get${part}`] = proto[`getUTC${part}`];
+    if (part !== "Day") proto[`set${part}`] = proto[`setUTC${part}`];
+  }
+  proto.getTimezoneOffset = () => 0;
+  for (const name of ["toString", "toDateString", "toTimeString", "toLocaleString", "toLocaleDateString", "toLocaleTimeString"]) proto[name] = proto.toUTCString;
+  g.Date = FixedDate;
+
+  const text = (args: unknown[]) =>
+    args
+      .map((x) => {
+        if (typeof x === "string") return x;
+        try {
+          return JSON.stringify(x) ?? String(x);
+        } catch {
+          return String(x);
+        }
+      })
+      .join(" ");
+  const line = (level: number) => (...args: unknown[]) => print(level, text(args));
+  g.console = { log: line(0), info: line(0), debug: line(0), warn: line(1), error: line(1) };
+}
+
+/** The fixed instant the guest's clock starts from: 2024-01-01T00:00:00Z. */
+export const DEFAULT_CLOCK_START_MS = Date.UTC(2024, 0, 1);
+
+/** The global function the prelude takes its output channel from (and deletes). */
+export const PRINT_GLOBAL = "__zkguest_print";
+
+/** Source of the prelude, to evaluate as a global script in a fresh context. */
+export function preludeSource(seed: readonly [number, number, number, number], clockStartMs: number): string {
+  return `(${prelude.toString()})(${JSON.stringify(seed)}, ${clockStartMs});`;
+}

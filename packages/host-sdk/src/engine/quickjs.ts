@@ -1,0 +1,417 @@
+import { ZkguestError } from "@zkguest/protocol";
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
+import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
+import { guestFailure } from "./quickjs-failure.js";
+import { discardQuickJsModule, loadQuickJsModule, safeQuickJsStackBytes } from "./quickjs-module.js";
+import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
+import { SeededRandom } from "./seeded-random.js";
+
+/** Options of a QuickJsEngine. */
+export interface QuickJsEngineOptions {
+  /**
+   * The most stack a guest may get, whatever its limits ask: see safeQuickJsStackBytes (the
+   * default), which keeps QuickJS inside the thread's native stack. Raise it only for a thread
+   * whose native stack is at least 16 times larger.
+   */
+  readonly maxStackBytes?: number;
+}
+
+/** Per-run options of a JS guest instance, beyond the engine limits. */
+export interface QuickJsInstanceOptions {
+  /** Seed of the guest's Math.random. The default (empty) seed gives the same numbers on every run. */
+  readonly randomSeed?: Uint8Array | string;
+  /** Where the guest's clock starts (ms since 1970); default 2024-01-01T00:00:00Z. */
+  readonly clockStartMs?: number;
+}
+
+/** The file name guest code has in its stack traces. */
+const GUEST_FILE = "guest.js";
+/** Console output kept per instance; past it, lines are dropped and counted. */
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/**
+ * The engine for JavaScript guests (SPEC.md §11): QuickJS compiled to WebAssembly
+ * (quickjs-emscripten). The WebAssembly module is loaded once per thread; each instance is a
+ * fresh QuickJS runtime and context, so guests share nothing but the module's code.
+ *
+ * ```ts
+ * const engine = await QuickJsEngine.create();
+ * const guest = engine.load(bundleBytes);                    // UTF-8 source of one ES module
+ * const instance = guest.instantiate(handler, limits);       // evaluates it: defines __zkguest_handle
+ * const response = instance.handle(helloFrame);              // one host request, one response
+ * instance.dispose();
+ * ```
+ *
+ * Sandbox: the guest sees ECMAScript and the transport, nothing else: no require, process,
+ * module loading, timers or I/O. Its clock and Math.random are deterministic (see
+ * quickjs-prelude.ts). Limits: memory (the runtime's allocator limit), stack (QuickJS's stack
+ * limit, capped to what the thread's native stack can hold), time (an interrupt handler with a
+ * deadline per call), frame size (both directions); crossing one throws
+ * GuestFailure.limitExceeded naming it. The interrupt handler runs between bytecodes: a guest
+ * stuck inside one long builtin call (`new Array(1e9).join()`) is only stopped when the
+ * builtin returns or fails, so the run driver's hard stop (terminating the worker thread) is
+ * what bounds that; nothing here blocks the thread in a way that would prevent it.
+ */
+export class QuickJsEngine implements Engine {
+  readonly kind = "js" as const;
+  #module: QuickJSWASMModule | undefined;
+  #reloading: Promise<void> | undefined;
+  readonly #maxStackBytes: number;
+
+  private constructor(module: QuickJSWASMModule, options: QuickJsEngineOptions) {
+    this.#module = module;
+    this.#maxStackBytes = options.maxStackBytes ?? safeQuickJsStackBytes();
+  }
+
+  /** An engine on this thread's QuickJS module (loaded on first use). */
+  static async create(options: QuickJsEngineOptions = {}): Promise<QuickJsEngine> {
+    return new QuickJsEngine(await loadQuickJsModule(), options);
+  }
+
+  /**
+   * Whether the engine can instantiate guests. It cannot after a host-level trap inside QuickJS
+   * (which the stack cap exists to prevent) until `ready()` has loaded a fresh module.
+   */
+  get healthy(): boolean {
+    return this.#module !== undefined;
+  }
+
+  /** Resolves when the engine is healthy, loading a fresh QuickJS module if a trap broke the last one. */
+  async ready(): Promise<void> {
+    if (this.#module) return;
+    this.#reloading ??= loadQuickJsModule().then((m) => {
+      this.#module = m;
+      this.#reloading = undefined;
+    });
+    await this.#reloading;
+  }
+
+  /** The module to run on; throws if a trap broke it and `ready()` has not replaced it yet. */
+  module(): QuickJSWASMModule {
+    if (!this.#module) throw new ZkguestError("internal", "the QuickJS module was broken by a host-level trap; await engine.ready() before the next run");
+    return this.#module;
+  }
+
+  /** Called when QuickJS code ended in a host-level exception: the module's state is unknown. */
+  broken(module: QuickJSWASMModule): void {
+    discardQuickJsModule(module);
+    if (this.#module === module) this.#module = undefined;
+  }
+
+  /** The stack a guest gets for `limits`. */
+  stackBytes(limits: EngineLimits): number {
+    return Math.min(limits.stackBytes, this.#maxStackBytes);
+  }
+
+  /** Checks that `code` is UTF-8 JavaScript that compiles as an ES module; throws GuestFailure if not. */
+  load(code: Uint8Array): QuickJsGuest {
+    let source: string;
+    try {
+      source = new TextDecoder("utf-8", { fatal: true }).decode(code);
+    } catch {
+      throw new GuestFailure("guest_error", "guest code is not valid UTF-8");
+    }
+    const runtime = this.module().newRuntime();
+    try {
+      runtime.setMemoryLimit(Math.max(64 * 1024 * 1024, code.length * 64));
+      const context = runtime.newContext();
+      try {
+        const compiled = context.evalCode(source, GUEST_FILE, { type: "module", compileOnly: true });
+        if (compiled.error) {
+          const failure = guestFailure(context, compiled.error, { ...LOAD_LIMITS }, 0);
+          compiled.error.dispose();
+          throw new GuestFailure("guest_error", `guest code does not compile: ${failure.message}`, undefined, failure.guestStack);
+        }
+        compiled.value.dispose();
+      } finally {
+        context.dispose();
+      }
+    } finally {
+      runtime.dispose();
+    }
+    return new QuickJsGuest(this, source);
+  }
+}
+
+const LOAD_LIMITS: EngineLimits = { memoryBytes: 64 * 1024 * 1024, stackBytes: 0, timeMs: 0, maxFrameBytes: 0 };
+
+/** A checked JavaScript guest; instantiate it once per run phase. */
+export class QuickJsGuest implements LoadedGuest {
+  readonly engine = "js" as const;
+
+  constructor(
+    private readonly quickjs: QuickJsEngine,
+    /** The guest's source: one ES module. */
+    readonly source: string,
+  ) {}
+
+  instantiate(host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions = {}): QuickJsInstance {
+    return new QuickJsInstance(this.quickjs, this.source, host, limits, options);
+  }
+
+  dispose(): void {}
+}
+
+/** The bytes as an ArrayBuffer of their own (newArrayBuffer copies it into the guest). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  return whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+}
+
+/** Four 32-bit words of PRNG state from a seed (SHA-256 based, like the WebAssembly guests' random_get). */
+function prngState(seed: Uint8Array | string): [number, number, number, number] {
+  const bytes = new Uint8Array(16);
+  new SeededRandom(seed).fill(bytes);
+  const words = new DataView(bytes.buffer);
+  const state: [number, number, number, number] = [0, 4, 8, 12].map((i) => words.getUint32(i)) as [number, number, number, number];
+  // xoshiro128** must not start from all zeros.
+  if (state.every((w) => w === 0)) state[0] = 1;
+  return state;
+}
+
+/** One run phase of a JS guest: a QuickJS runtime and context of its own. */
+export class QuickJsInstance implements GuestInstance {
+  readonly #engine: QuickJsEngine;
+  readonly #module: QuickJSWASMModule;
+  readonly #runtime: QuickJSRuntime;
+  readonly #context: QuickJSContext;
+  readonly #host: HostCallHandler;
+  readonly #limits: EngineLimits;
+  readonly #stackBytes: number;
+  /** When the current call must end (performance.now() ms); checked by the interrupt handler. */
+  #deadline = Infinity;
+  /** What ended the run while the guest was running (a limit crossed in a host call, the deadline); thrown once the guest has unwound. */
+  #ending: Error | undefined;
+  #failed = false;
+  #output: { level: "info" | "warn"; message: string }[] = [];
+  #outputBytes = 0;
+  #droppedBytes = 0;
+
+  constructor(engine: QuickJsEngine, source: string, host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions) {
+    this.#engine = engine;
+    this.#module = engine.module();
+    this.#host = host;
+    this.#limits = limits;
+    this.#stackBytes = engine.stackBytes(limits);
+    this.#runtime = this.#module.newRuntime();
+    try {
+      this.#runtime.setMemoryLimit(limits.memoryBytes);
+      this.#runtime.setMaxStackSize(this.#stackBytes);
+      this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
+      this.#context = this.#runtime.newContext();
+      // computeMemoryUsage() needs a context; this makes it use ours instead of creating one.
+      this.#runtime.context = this.#context;
+    } catch (e) {
+      this.#runtime.dispose();
+      throw this.#fromHost(e);
+    }
+    try {
+      this.#defineGlobals();
+      this.#run(() => {
+        const seed = prngState(options.randomSeed ?? "");
+        this.#evaluate(preludeSource(seed, options.clockStartMs ?? DEFAULT_CLOCK_START_MS), "prelude.js", "global");
+        this.#evaluate(source, GUEST_FILE, "module");
+        const handle = this.#context.getProp(this.#context.global, "__zkguest_handle");
+        const type = this.#context.typeof(handle);
+        handle.dispose();
+        if (type !== "function") throw new GuestFailure("guest_error", "the guest did not define the function __zkguest_handle (SPEC.md §11)");
+      });
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  handle(request: Uint8Array): Uint8Array {
+    if (this.#failed) throw new ZkguestError("invalid_state", "this guest instance failed and must be disposed");
+    return this.#run(() => {
+      const ctx = this.#context;
+      const fn = ctx.getProp(ctx.global, "__zkguest_handle");
+      const frame = ctx.newArrayBuffer(ownBuffer(request));
+      const result = ctx.callFunction(fn, ctx.undefined, frame);
+      fn.dispose();
+      frame.dispose();
+      if (result.error) throw this.#guestFailure(result.error);
+      const settled = this.#settle(result.value);
+      try {
+        return this.#readFrame(settled, "the response of __zkguest_handle");
+      } finally {
+        settled.dispose();
+      }
+    });
+  }
+
+  /** Bytes the guest's runtime has allocated (QuickJS counts them as it walks the heap: O(heap), so sample sparingly). */
+  memoryUsed(): number {
+    const usage = this.#runtime.computeMemoryUsage();
+    try {
+      return (this.#context.dump(usage) as { memory_used_size: number }).memory_used_size;
+    } finally {
+      usage.dispose();
+    }
+  }
+
+  drainOutput(): { level: "info" | "warn"; message: string }[] {
+    const lines = this.#output;
+    if (this.#droppedBytes) lines.push({ level: "warn", message: `[console output over ${MAX_OUTPUT_BYTES} bytes: ${this.#droppedBytes} bytes dropped]` });
+    this.#output = [];
+    this.#outputBytes = this.#droppedBytes = 0;
+    return lines;
+  }
+
+  dispose(): void {
+    if (!this.#runtime.alive) return;
+    try {
+      if (this.#context?.alive) this.#context.dispose();
+      this.#runtime.dispose();
+    } catch {
+      // QuickJS could not free the runtime cleanly (an abort in its own checks): do not reuse the module.
+      this.#engine.broken(this.#module);
+    }
+  }
+
+  #shouldInterrupt(): boolean {
+    if (!this.#ending && performance.now() > this.#deadline) {
+      this.#ending = GuestFailure.limitExceeded("time", `the guest ran longer than its time limit of ${this.#limits.timeMs} ms`);
+    }
+    return this.#ending !== undefined;
+  }
+
+  /** Ends the run with `e` once the guest has unwound (the first reason wins). */
+  #end(e: Error): Error {
+    this.#ending ??= e;
+    return this.#ending;
+  }
+
+  /**
+   * Runs guest code under the time limit. Whatever it throws leaves the instance failed; the
+   * reason that ended the run (a limit crossed in a host call, the deadline) wins over the
+   * exception the guest unwound with.
+   */
+  #run<T>(body: () => T): T {
+    this.#deadline = performance.now() + this.#limits.timeMs;
+    try {
+      const value = body();
+      if (this.#ending) throw this.#ending;
+      return value;
+    } catch (e) {
+      this.#failed = true;
+      if (this.#ending) throw this.#ending;
+      if (e instanceof ZkguestError) throw e;
+      throw this.#fromHost(e);
+    } finally {
+      this.#deadline = Infinity;
+    }
+  }
+
+  /**
+   * A JavaScript exception from quickjs-emscripten itself, not from the guest: V8's stack
+   * overflow or a WebAssembly trap in the middle of QuickJS code. The module's memory may be
+   * inconsistent now, so the engine stops using it.
+   */
+  #fromHost(e: unknown): GuestFailure {
+    this.#engine.broken(this.#module);
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      return GuestFailure.limitExceeded("stack", `the guest's calls exhausted the host thread's native stack (${message}); the QuickJS module is reloaded`);
+    }
+    return new GuestFailure("guest_error", `the QuickJS engine trapped: ${message}; the QuickJS module is reloaded`);
+  }
+
+  #guestFailure(error: QuickJSHandle): GuestFailure {
+    try {
+      return guestFailure(this.#context, error, this.#limits, this.#stackBytes);
+    } finally {
+      error.dispose();
+    }
+  }
+
+  #evaluate(code: string, file: string, type: "global" | "module"): void {
+    const result = this.#context.evalCode(code, file, { type });
+    if (result.error) throw this.#guestFailure(result.error);
+    // A module with top-level await evaluates to a promise.
+    this.#settle(result.value).dispose();
+  }
+
+  /** Runs pending jobs until `value` (if it is a promise) settles; returns the fulfilled value (SPEC.md §11). */
+  #settle(value: QuickJSHandle): QuickJSHandle {
+    const ctx = this.#context;
+    for (;;) {
+      const state = ctx.getPromiseState(value);
+      if (state.type === "fulfilled") {
+        if (state.notAPromise) return value;
+        value.dispose();
+        return state.value;
+      }
+      if (state.type === "rejected") {
+        value.dispose();
+        throw this.#guestFailure(state.error);
+      }
+      if (!this.#runtime.hasPendingJob()) {
+        value.dispose();
+        throw new GuestFailure("guest_error", "the guest returned a promise that can never settle (no jobs are left to run, and there are no timers or I/O)");
+      }
+      const ran = this.#runtime.executePendingJobs();
+      if (ran.error) {
+        value.dispose();
+        throw this.#guestFailure(ran.error);
+      }
+      if (this.#ending) {
+        value.dispose();
+        throw this.#ending;
+      }
+    }
+  }
+
+  /** Copies an ArrayBuffer frame out of the guest, within the frame size limit. */
+  #readFrame(handle: QuickJSHandle, what: string): Uint8Array {
+    let bytes: Uint8Array;
+    try {
+      const view = this.#context.getArrayBuffer(handle);
+      bytes = view.value.slice();
+      view.dispose();
+    } catch {
+      throw new GuestFailure("guest_error", `${what} must be an ArrayBuffer holding one frame (SPEC.md §11)`);
+    }
+    if (bytes.length > this.#limits.maxFrameBytes) {
+      throw GuestFailure.limitExceeded("frame_size", `${what} is a frame of ${bytes.length} bytes, the limit is ${this.#limits.maxFrameBytes}`);
+    }
+    return bytes;
+  }
+
+  /** __zkguest_call (SPEC.md §11) and the prelude's console channel. */
+  #defineGlobals(): void {
+    const ctx = this.#context;
+    const call = ctx.newFunction("__zkguest_call", (frame) => {
+      if (this.#ending) throw new Error(`the run is ending: ${this.#ending.message}`);
+      let request: Uint8Array;
+      try {
+        request = this.#readFrame(frame, "__zkguest_call's argument");
+      } catch (e) {
+        // A frame over the limit ends the run; anything else is the guest's own TypeError.
+        if (e instanceof GuestFailure && e.limit) throw new Error(this.#end(e).message);
+        throw new TypeError("__zkguest_call takes one ArrayBuffer holding a request frame");
+      }
+      let response: Uint8Array;
+      try {
+        response = this.#host(request);
+      } catch (e) {
+        // The host ends the run (a limit crossed); the guest must not catch and go on.
+        throw new Error(`the run is ending: ${this.#end(e instanceof Error ? e : new Error(String(e))).message}`);
+      }
+      return ctx.newArrayBuffer(ownBuffer(response));
+    });
+    ctx.setProp(ctx.global, "__zkguest_call", call);
+    call.dispose();
+    const print = ctx.newFunction(PRINT_GLOBAL, (level, text) => {
+      const message = ctx.getString(text);
+      if (this.#outputBytes + message.length > MAX_OUTPUT_BYTES) this.#droppedBytes += message.length;
+      else {
+        this.#outputBytes += message.length;
+        this.#output.push({ level: ctx.getNumber(level) === 1 ? "warn" : "info", message });
+      }
+    });
+    ctx.setProp(ctx.global, PRINT_GLOBAL, print);
+    print.dispose();
+  }
+}
