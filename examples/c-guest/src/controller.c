@@ -72,13 +72,13 @@ static void on_hello(const zk_frame *request) {
 
 static void on_witness_get(const zk_frame *request) {
     mp_reader args;
-    if (!zk_body_field(request, "args", &args)) {
-        static const char message[] = "witness.get: body.args is missing";
+    bool found = zk_body_field(request, "args", &args);
+    const uint8_t *start = args.p; /* the args Value's bytes run from here to where skipping ends */
+    if (!found || !mp_skip(&args)) {
+        static const char message[] = "witness.get: body.args is missing or malformed";
         zk_reply_error(request->id, "malformed_frame", message, sizeof message - 1);
         return;
     }
-    const uint8_t *start = args.p;
-    mp_skip(&args);
     size_t args_len = (size_t)(args.p - start);
 
     printf("witness.get: %zu bytes of arguments\n", args_len);

@@ -59,6 +59,7 @@ export class WasmGuest implements LoadedGuest {
   private readonly module: GuestModule;
   /** Compiled modules by memory maximum (pages): the maximum is part of the module's bytes. */
   private readonly compiled = new Map<number, WasmModule>();
+  private disposed = false;
 
   constructor(code: Uint8Array) {
     // A copy: the caller keeps its buffer, and the checked bytes must be the compiled bytes.
@@ -67,12 +68,19 @@ export class WasmGuest implements LoadedGuest {
     this.compile(memoryMaxPages(this.module, Math.max(DEFAULT_ENGINE_LIMITS.memoryBytes, this.module.memory.min * PAGE_BYTES)));
   }
 
+  /**
+   * A new instance for one run phase: compiled for `limits.memoryBytes` (once per distinct
+   * limit), instantiated, and initialized (`_initialize`, under `limits.timeMs`). Throws
+   * GuestFailure if the guest cannot start under these limits or fails while initializing.
+   */
   instantiate(host: HostCallHandler, limits: EngineLimits, options: WasmInstanceOptions = {}): GuestInstance {
+    if (this.disposed) throw new ZkguestError("invalid_state", "this guest was disposed");
     const maxPages = memoryMaxPages(this.module, limits.memoryBytes);
     return new WasmGuestInstance(this.compile(maxPages), this.module, host, limits, options);
   }
 
   dispose(): void {
+    this.disposed = true;
     this.compiled.clear();
   }
 
@@ -180,7 +188,7 @@ class WasmGuestInstance implements GuestInstance {
     this.boundary.startClock(this.limits.timeMs);
     try {
       const result = enter();
-      if (this.boundary.failure === undefined) this.boundary.checkDeadline();
+      this.boundary.checkDeadline();
       if (this.boundary.failure !== undefined) throw this.boundary.failure;
       return result;
     } catch (e) {
