@@ -11,7 +11,8 @@ import type { RunLimits } from "../run-limits.js";
 export interface RecordSink {
   /** A log line; `frame` is the guest's `log` request it came from, when there is one. */
   log(record: LogRecord, frame?: Uint8Array): void;
-  file(record: FileRecord): void;
+  /** A file written: its size now, and the bytes this write stored. */
+  file(record: FileRecord, written: number): void;
   fileRemoved(path: string): void;
   counters(hostCalls: number, peakMemoryBytes: number): void;
 }
@@ -84,7 +85,7 @@ export class PhaseRecorder {
   fileWritten(path: string, size: number, written: number): void {
     this.files.set(path, size);
     this.bytesStored += written;
-    this.sink?.file({ path, bytes: size });
+    this.sink?.file({ path, bytes: size }, written);
   }
 
   fileRemoved(path: string): void {

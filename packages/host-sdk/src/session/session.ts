@@ -230,6 +230,11 @@ export function runErrorOf(e: unknown): RunError {
   return { code: "internal", message: `host error: ${err.message}`, ...(err.stack === undefined ? {} : { stack: err.stack }) };
 }
 
+/** The log line the host records for a phase's error, with its stack. */
+export function errorRecord(phase: Phase, error: RunError): LogRecord {
+  return { phase, source: "host", level: "error", message: describe(error), ...(error.stack === undefined ? {} : { stack: error.stack }) };
+}
+
 /** The one-line form of an error in the logs: `code (limit): message`. */
 export function describe(error: RunError): string {
   return `${error.code}${error.limit === undefined ? "" : ` (${error.limit})`}: ${error.message}`;
