@@ -140,9 +140,10 @@ describe("QuickJS engine: JS guests through the protocol", function () {
     conversation.instance.dispose();
   });
 
-  it("refuses code that does not compile at load, with the syntax error", () => {
-    expect(() => engine.load(utf8("export const = 1;"))).to.throw(GuestFailure, /does not compile: SyntaxError/);
+  it("refuses code that is not UTF-8 at load, and reports a syntax error when instantiated", () => {
     expect(() => engine.load(new Uint8Array([0x66, 0xff]))).to.throw(GuestFailure, "not valid UTF-8");
+    const guest = engine.load(utf8("const ok = 1;\nexport const = 1;"));
+    expect(() => guest.instantiate(() => new Uint8Array(0), LIMITS)).to.throw(GuestFailure, /^SyntaxError: /).with.property("guestStack").match(/guest\.js:2/);
   });
 
   it("fails a guest that defines no __zkguest_handle, or whose promise can never settle", async () => {

@@ -41,15 +41,18 @@ const MiB = 1024 * 1024;
 /**
  * The GuestFailure for an exception that came out of the guest. QuickJS reports its own limits
  * as InternalErrors: "out of memory" (the runtime's memory limit), "stack overflow" (its stack
- * limit) and "interrupted" (the interrupt handler: the time limit, or a run that is ending).
+ * limit; a SyntaxError from JSON.parse) and "interrupted" (the interrupt handler: the time limit, or a run that is ending).
  * A guest can catch the first two and go on; when one escapes, the run ends on that limit.
  */
 export function guestFailure(context: QuickJSContext, error: QuickJSHandle, limits: EngineLimits, stackBytes: number): GuestFailure {
   const t = readThrown(context, error);
-  if (t.name === "InternalError" && t.message === "out of memory") {
-    return GuestFailure.limitExceeded("memory", `the guest used more than its memory limit of ${(limits.memoryBytes / MiB).toFixed(1)} MiB`);
-  }
-  if (t.name === "InternalError" && t.message === "stack overflow") {
+  const limit = `the guest used more than its memory limit of ${(limits.memoryBytes / MiB).toFixed(1)} MiB`;
+  if (t.name === "InternalError" && t.message === "out of memory") return GuestFailure.limitExceeded("memory", limit);
+  // When it cannot even allocate the "out of memory" error, QuickJS throws null; by the time
+  // the host sees it the heap has been freed, so a guest's own `throw null` looks the same.
+  if (t.message === "threw null") return GuestFailure.limitExceeded("memory", `${limit} (QuickJS threw null, as it does when it cannot allocate the error; a guest's own \`throw null\` reads the same)`);
+  // JSON.parse reports the same overflow as a SyntaxError.
+  if (t.message === "stack overflow") {
     return GuestFailure.limitExceeded("stack", `the guest's calls nested deeper than its stack limit of ${Math.round(stackBytes / 1024)} KiB`);
   }
   return new GuestFailure("guest_error", t.name ? `${t.name}: ${t.message}` : t.message, undefined, t.stack);

@@ -8,11 +8,14 @@ import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from "quickjs
  */
 
 let loading: Promise<QuickJSWASMModule> | undefined;
+let loaded: QuickJSWASMModule | undefined;
+/** Modules a host-level trap has left in an unknown state: never used again. */
+const broken = new WeakSet<QuickJSWASMModule>();
 
 /** The thread's QuickJS module, loading it on first use. */
 export function loadQuickJsModule(): Promise<QuickJSWASMModule> {
   // The release build without asyncify: fastest, and guests never need to suspend.
-  loading ??= newQuickJSWASMModuleFromVariant(import("@jitl/quickjs-wasmfile-release-sync"));
+  loading ??= newQuickJSWASMModuleFromVariant(import("@jitl/quickjs-wasmfile-release-sync")).then((module) => (loaded = module));
   return loading;
 }
 
@@ -22,9 +25,13 @@ export function loadQuickJsModule(): Promise<QuickJSWASMModule> {
  * loadQuickJsModule() instantiates a fresh one.
  */
 export function discardQuickJsModule(module: QuickJSWASMModule): void {
-  void loading?.then((current) => {
-    if (current === module) loading = undefined;
-  });
+  broken.add(module);
+  if (loaded === module) loading = loaded = undefined;
+}
+
+/** Whether `module` was discarded (by any engine on this thread). */
+export function isDiscarded(module: QuickJSWASMModule): boolean {
+  return broken.has(module);
 }
 
 /** V8's default native stack on the main thread (its --stack-size, in KiB) and a Worker's (resourceLimits.stackSizeMb). */

@@ -2,7 +2,7 @@ import { ZkguestError } from "@zkguest/protocol";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
 import { guestFailure } from "./quickjs-failure.js";
-import { discardQuickJsModule, loadQuickJsModule, safeQuickJsStackBytes } from "./quickjs-module.js";
+import { discardQuickJsModule, isDiscarded, loadQuickJsModule, safeQuickJsStackBytes } from "./quickjs-module.js";
 import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
 import { SeededRandom } from "./seeded-random.js";
 
@@ -73,12 +73,13 @@ export class QuickJsEngine implements Engine {
    * (which the stack cap exists to prevent) until `ready()` has loaded a fresh module.
    */
   get healthy(): boolean {
+    if (this.#module && isDiscarded(this.#module)) this.#module = undefined;
     return this.#module !== undefined;
   }
 
   /** Resolves when the engine is healthy, loading a fresh QuickJS module if a trap broke the last one. */
   async ready(): Promise<void> {
-    if (this.#module) return;
+    if (this.healthy) return;
     this.#reloading ??= loadQuickJsModule().then((m) => {
       this.#module = m;
       this.#reloading = undefined;
@@ -88,14 +89,13 @@ export class QuickJsEngine implements Engine {
 
   /** The module to run on; throws if a trap broke it and `ready()` has not replaced it yet. */
   module(): QuickJSWASMModule {
-    if (!this.#module) throw new ZkguestError("internal", "the QuickJS module was broken by a host-level trap; await engine.ready() before the next run");
+    if (!this.healthy || !this.#module) throw new ZkguestError("internal", "the QuickJS module was broken by a host-level trap; await engine.ready() before the next run");
     return this.#module;
   }
 
   /** Called when QuickJS code ended in a host-level exception: the module's state is unknown. */
   broken(module: QuickJSWASMModule): void {
     discardQuickJsModule(module);
-    if (this.#module === module) this.#module = undefined;
   }
 
   /** The stack a guest gets for `limits`. */
@@ -103,37 +103,20 @@ export class QuickJsEngine implements Engine {
     return Math.min(limits.stackBytes, this.#maxStackBytes);
   }
 
-  /** Checks that `code` is UTF-8 JavaScript that compiles as an ES module; throws GuestFailure if not. */
+  /**
+   * Checks that `code` is UTF-8 text; it is parsed when instantiated (a syntax error is then a
+   * guest_error with the SyntaxError's message). quickjs-emscripten's compile-only evaluation
+   * does not report reliably, and parsing is most of a cold start, so it is not done twice.
+   */
   load(code: Uint8Array): QuickJsGuest {
-    let source: string;
     try {
-      source = new TextDecoder("utf-8", { fatal: true }).decode(code);
+      return new QuickJsGuest(this, new TextDecoder("utf-8", { fatal: true }).decode(code));
     } catch {
       throw new GuestFailure("guest_error", "guest code is not valid UTF-8");
     }
-    const runtime = this.module().newRuntime();
-    try {
-      runtime.setMemoryLimit(Math.max(64 * 1024 * 1024, code.length * 64));
-      const context = runtime.newContext();
-      try {
-        const compiled = context.evalCode(source, GUEST_FILE, { type: "module", compileOnly: true });
-        if (compiled.error) {
-          const failure = guestFailure(context, compiled.error, { ...LOAD_LIMITS }, 0);
-          compiled.error.dispose();
-          throw new GuestFailure("guest_error", `guest code does not compile: ${failure.message}`, undefined, failure.guestStack);
-        }
-        compiled.value.dispose();
-      } finally {
-        context.dispose();
-      }
-    } finally {
-      runtime.dispose();
-    }
-    return new QuickJsGuest(this, source);
   }
 }
 
-const LOAD_LIMITS: EngineLimits = { memoryBytes: 64 * 1024 * 1024, stackBytes: 0, timeMs: 0, maxFrameBytes: 0 };
 
 /** A checked JavaScript guest; instantiate it once per run phase. */
 export class QuickJsGuest implements LoadedGuest {
