@@ -7,6 +7,7 @@ import type { BenchSection, BenchRow } from "./harness.js";
 /** Each entry is a module exporting `run(): Promise<BenchSection[]>`; `npm run bench -- NAME` runs one. */
 const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> }>> = {
   protocol: () => import("./protocol.bench.js"),
+  fat16: () => import("./fat16.bench.js"),
 };
 
 function fmt(n: number | undefined): string {

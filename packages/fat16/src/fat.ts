@@ -1,10 +1,13 @@
-import { corrupt, fmt, ok, type Result } from "./result.js";
+import { corrupt, ok, type Result } from "./result.js";
 
 export const FAT_FREE = 0;
 export const FAT_BAD = 0xfff7;
 /** What we write at the end of a chain; readers accept 0xFFF8..0xFFFF. */
 export const FAT_EOC = 0xffff;
 export const isEndOfChain = (v: number): boolean => v >= 0xfff8;
+/** Dirty marks of FAT sectors: to write, and to write after a barrier (it holds a link). */
+const DIRTY = 1;
+const DIRTY_LINK = 2;
 /** FAT[1] bit 15: set when the volume was cleanly closed. */
 export const FAT1_CLEAN = 0x8000;
 
@@ -66,7 +69,7 @@ export class Fat {
     return this.next[cluster]!;
   }
 
-  isCluster(n: number): boolean {
+  private isCluster(n: number): boolean {
     return n >= 2 && n <= this.maxCluster;
   }
 
@@ -80,11 +83,26 @@ export class Fat {
 
   /** Marks the sector holding `cluster`'s entry for writing (also used to rewrite a differing second copy). */
   markDirty(cluster: number): void {
-    const s = Math.floor((cluster * 2) / this.bytesPerSector);
+    const s = this.sectorOf(cluster);
     if (!this.dirty[s]) {
-      this.dirty[s] = 1;
+      this.dirty[s] = DIRTY;
       this.dirtyCount++;
     }
+  }
+
+  private sectorOf(cluster: number): number {
+    return Math.floor((cluster * 2) / this.bytesPerSector);
+  }
+
+  /**
+   * Joins the chain starting at `to` (already allocated) after `from`, the last cluster of a live
+   * chain. The sector holding this link is written after every other dirty sector, with a
+   * barrier between (see takeDirtyRuns): a FAT write can stop between sectors, and a link that
+   * reached the disk before the entries it leads to would join free clusters to a live chain.
+   */
+  link(from: number, to: number): void {
+    this.set(from, to);
+    this.dirty[this.sectorOf(from)] = DIRTY_LINK;
   }
 
   /**
@@ -143,14 +161,24 @@ export class Fat {
     for (const c of clusters) this.set(c, FAT_FREE);
   }
 
-  /** Encodes the dirty sectors as runs of consecutive sectors and clears the dirty marks. */
-  takeDirtyRuns(): FatRun[] {
+  /**
+   * Encodes the dirty sectors as runs of consecutive sectors and clears the dirty marks: first
+   * the runs to write at once, then those holding links (written after a barrier).
+   */
+  takeDirtyRuns(): { readonly first: FatRun[]; readonly links: FatRun[] } {
+    const first = this.takeRuns(DIRTY);
+    const links = this.takeRuns(DIRTY_LINK);
+    this.dirtyCount = 0;
+    return { first, links };
+  }
+
+  private takeRuns(mark: number): FatRun[] {
     const runs: FatRun[] = [];
     const eps = this.bytesPerSector / 2;
     for (let s = 0; s < this.dirty.length; ) {
-      if (!this.dirty[s]) { s++; continue; }
+      if (this.dirty[s] !== mark) { s++; continue; }
       let end = s;
-      while (end < this.dirty.length && this.dirty[end]) this.dirty[end++] = 0;
+      while (end < this.dirty.length && this.dirty[end] === mark) this.dirty[end++] = 0;
       const bytes = new Uint8Array((end - s) * this.bytesPerSector);
       const last = Math.min(end * eps, this.next.length);
       for (let i = s * eps, o = 0; i < last; i++, o += 2) {
@@ -161,12 +189,6 @@ export class Fat {
       runs.push({ sector: s, bytes });
       s = end;
     }
-    this.dirtyCount = 0;
     return runs;
-  }
-
-  /** For messages: "1,234 of 8,000 clusters free". */
-  describe(): string {
-    return `${fmt(this.free)} of ${fmt(this.clusterCount)} clusters free`;
   }
 }

@@ -1,3 +1,4 @@
+import { ENTRY_BYTES } from "./dir-entry.js";
 import { fail, fmt, ok, type Result } from "./result.js";
 
 /**
@@ -16,7 +17,6 @@ export const FORMAT_ROOT_ENTRIES = 512;
 export const FORMAT_FAT_COUNT = 2;
 /** 32 KiB clusters: the largest every FAT-16 driver accepts (64 KiB is NT only). */
 const FORMAT_MAX_SECTORS_PER_CLUSTER = 64;
-export const DIR_ENTRY_BYTES = 32;
 
 /** Where everything is on a FAT-16 volume, in bytes from the volume's start. */
 export interface Layout {
@@ -56,7 +56,7 @@ export interface LayoutFields {
  * 32 bits wide, so every product is exact in a double; the caller validates the fields first.
  */
 export function deriveLayout(f: LayoutFields): Layout {
-  const rootSectors = Math.ceil((f.rootEntries * DIR_ENTRY_BYTES) / f.bytesPerSector);
+  const rootSectors = Math.ceil((f.rootEntries * ENTRY_BYTES) / f.bytesPerSector);
   const firstDataSector = f.reservedSectors + f.fatCount * f.sectorsPerFat + rootSectors;
   const clusterCount = Math.max(0, Math.floor((f.totalSectors - firstDataSector) / f.sectorsPerCluster));
   const fatOffsets = Array.from({ length: f.fatCount }, (_, i) => (f.reservedSectors + i * f.sectorsPerFat) * f.bytesPerSector);
@@ -67,7 +67,7 @@ export function deriveLayout(f: LayoutFields): Layout {
     fatOffsets,
     fatSectorsUsed: Math.ceil(((clusterCount + 2) * 2) / f.bytesPerSector),
     rootOffset: (f.reservedSectors + f.fatCount * f.sectorsPerFat) * f.bytesPerSector,
-    rootBytes: f.rootEntries * DIR_ENTRY_BYTES,
+    rootBytes: f.rootEntries * ENTRY_BYTES,
     dataOffset: firstDataSector * f.bytesPerSector,
     volumeBytes: f.totalSectors * f.bytesPerSector,
   };
@@ -79,7 +79,7 @@ export function deriveLayout(f: LayoutFields): Layout {
  * the FAT-16 margin, extra reserved sectors to bring it down (only near 2 GiB).
  */
 function layoutAt(totalSectors: number, sectorsPerCluster: number): Layout {
-  const rootSectors = (FORMAT_ROOT_ENTRIES * DIR_ENTRY_BYTES) / FORMAT_SECTOR_BYTES;
+  const rootSectors = (FORMAT_ROOT_ENTRIES * ENTRY_BYTES) / FORMAT_SECTOR_BYTES;
   // Size the FAT for the most clusters this layout could hold (never more than the margin):
   // a FAT a little larger than needed is valid, one too small is not.
   const upperBound = Math.min(MAX_FORMAT_CLUSTERS, Math.floor((totalSectors - 1 - rootSectors) / sectorsPerCluster));

@@ -2,18 +2,18 @@ import { WindowDevice, type BlockDevice } from "./block-device.js";
 import { parseBootSector, parseBootSectorStrict, type BootSector } from "./boot-sector.js";
 import { ENTRY_BYTES } from "./dir-entry.js";
 import { Directory, MAX_DIR_ENTRIES } from "./directory.js";
-import { Fat } from "./fat.js";
+import { Fat, type FatRun } from "./fat.js";
 import type { Layout } from "./geometry.js";
 import { locateVolume, type VolumeWindow } from "./mbr.js";
 import { corrupt, fmt, isLeft, ok, type Result } from "./result.js";
 
 /** A run of consecutive clusters: one read or write system call. */
-export interface ClusterRun {
+interface ClusterRun {
   readonly first: number;
   readonly count: number;
 }
 
-export function runsOf(clusters: readonly number[]): ClusterRun[] {
+function runsOf(clusters: readonly number[]): ClusterRun[] {
   const runs: ClusterRun[] = [];
   for (let i = 0; i < clusters.length; ) {
     let j = i + 1;
@@ -38,7 +38,12 @@ export class Mount {
     /** Clusters whose entry differs between the first FAT and another copy (the first is used). */
     readonly fatDifferences: readonly number[],
     readonly window: VolumeWindow,
-  ) {}
+  ) {
+    this.zeros = new Uint8Array(boot.layout.clusterBytes);
+  }
+
+  /** A cluster of zeros, never written to: the padding of partial clusters. */
+  private readonly zeros: Uint8Array;
 
   /**
    * Finds the volume (bare, or an MBR partition), validates its boot sector and loads the
@@ -132,19 +137,27 @@ export class Mount {
       const runBytes = run.count * cb;
       const part = data.subarray(at, at + runBytes);
       const pad = runBytes - part.length;
-      this.device.write(this.clusterOffset(run.first), pad > 0 ? [part, new Uint8Array(pad)] : part);
+      this.device.write(this.clusterOffset(run.first), pad > 0 ? [part, this.zeros.subarray(0, pad)] : part);
       at += runBytes;
     }
   }
 
-  /** Writes the FAT's dirty sectors to every copy, the first copy completely before the next. */
-  writeFat(): void {
-    const runs = this.fat.takeDirtyRuns();
-    if (runs.length === 0) return;
+  /**
+   * Writes the FAT's dirty sectors to every copy, the first copy completely before the next;
+   * sectors holding links to new clusters go last, after `barrier`. Returns whether it wrote.
+   */
+  writeFat(barrier: () => void): boolean {
+    const { first, links } = this.fat.takeDirtyRuns();
     const bps = this.layout.bytesPerSector;
-    for (const offset of this.layout.fatOffsets) {
-      for (const run of runs) this.device.write(offset + run.sector * bps, run.bytes);
+    const write = (runs: readonly FatRun[]): void => {
+      for (const offset of this.layout.fatOffsets) for (const run of runs) this.device.write(offset + run.sector * bps, run.bytes);
+    };
+    write(first);
+    if (links.length > 0) {
+      barrier();
+      write(links);
     }
+    return first.length + links.length > 0;
   }
 
   /** Writes a directory's dirty sectors, ascending, merging those that are adjacent on disk. */

@@ -25,14 +25,17 @@ import { fmt, ok, orThrow, within, type Result } from "./result.js";
 import { displayName } from "./short-name.js";
 
 /**
- * When changes reach the disk.
+ * When changes reach the disk. Every mode writes in the crash-safe order; they differ in when.
  * - `"fsync"` (the default): every change is committed before its call returns, with fsync
  *   barriers between data and FAT, the directory entries, and the freeing of old clusters.
  *   It survives a crash of the process or of the machine.
  * - `"batch"`: changes are committed together, with the same barriers, by `flush()`, `close()`
  *   and every 1,024 changes. A crash loses the uncommitted changes but never damages the volume.
+ * - `"ordered"`: every change is committed before its call returns, in order, but nothing is
+ *   fsynced (as cp and mcopy do). It survives a crash of the process, whose writes the kernel
+ *   keeps in order; after a crash of the machine the volume may need `fsck.fat`.
  */
-export type Durability = "fsync" | "batch";
+export type Durability = "fsync" | "batch" | "ordered";
 
 /** A per-volume quota. `bytes` limits the space in use (as `usage().usedBytes`); `files` the number of files and directories. */
 export interface Quota {
@@ -182,8 +185,8 @@ export class Volume {
     for (const c of mount.fatDifferences) fat.markDirty(c);
     for (const chain of scan.overlongChains) fat.set(chain.lastKept, FAT_EOC);
     fat.release(scan.lostClusters);
-    mount.writeFat();
-    mount.device.sync();
+    mount.writeFat(() => this.sync());
+    this.sync();
   }
 
   /** The volume's geometry and identity. */
@@ -303,7 +306,7 @@ export class Volume {
     }
     const replaced = existing !== undefined && mode === "overwrite" ? oldChain.length : 0;
     const growth = missingDirs > 0 || existing === undefined ? this.slotCost(parents.dir, path) : 0;
-    this.reserve(`writing ${fmt(bytes.length)} bytes to ${path}`, missingDirs + growth + newClusters, replaced, missingDirs + (existing === undefined ? 1 : 0));
+    this.reserve(() => `writing ${fmt(bytes.length)} bytes to ${path}`, missingDirs + growth + newClusters, replaced, missingDirs + (existing === undefined ? 1 : 0));
 
     return this.mutate(() => {
       const at = this.timestamp();
@@ -367,7 +370,7 @@ export class Volume {
       }
     }
     const missing = comps.length - parents.depth;
-    this.reserve(`making directory ${path}`, missing + this.slotCost(parents.dir, path), 0, missing);
+    this.reserve(() => `making directory ${path}`, missing + this.slotCost(parents.dir, path), 0, missing);
     this.mutate(() => {
       const at = this.timestamp();
       let dir = parents.dir;
@@ -438,7 +441,7 @@ export class Volume {
       });
       return;
     }
-    this.reserve(`moving ${from} to ${to}`, this.slotCost(dstDir, to), 0, 0);
+    this.reserve(() => `moving ${from} to ${to}`, this.slotCost(dstDir, to), 0, 0);
     this.mutate(() => {
       this.ensureSlot(dstDir);
       srcDir.remove(srcSlot);
@@ -471,10 +474,10 @@ export class Volume {
         this.commit(true);
         const { mount } = this;
         mount.fat.set(1, mount.fat.get(1) | FAT1_CLEAN);
-        mount.writeFat();
+        mount.writeFat(() => this.sync());
         const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
         mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte & ~1));
-        mount.device.sync();
+        this.sync();
       }
     } catch (err) {
       throw hostError(err, "closing the volume");
@@ -525,10 +528,7 @@ export class Volume {
     if (!force && this.options.durability === "batch" && this.pendingChanges < BATCH_CHANGES) return;
     this.pendingChanges = 0;
     const { mount } = this;
-    if (mount.fat.isDirty) {
-      mount.writeFat();
-      this.unsynced = true;
-    }
+    if (mount.writeFat(() => this.barrier())) this.unsynced = true;
     if (this.dirtyDirs.size > 0) {
       this.barrier();
       for (const dir of this.dirtyDirs) mount.writeDirectory(dir);
@@ -540,15 +540,21 @@ export class Volume {
       for (const chain of this.pendingFrees) mount.fat.release(chain);
       this.pendingFrees = [];
       // Not synced here: if it is lost, the clusters are merely lost, and reclaimed at the next open.
-      mount.writeFat();
+      mount.writeFat(() => this.barrier());
       this.unsynced = true;
     }
   }
 
+  /** Orders what was written before against what is written after (an fsync, if anything is unsynced). */
   private barrier(): void {
     if (!this.unsynced) return;
-    this.mount.device.sync();
+    this.sync();
     this.unsynced = false;
+  }
+
+  /** fsync, except in "ordered" durability, which relies on the kernel keeping the order of writes. */
+  private sync(): void {
+    if (this.options.durability !== "ordered") this.mount.device.sync();
   }
 
   /** Allocates the clusters for `length` bytes (the caller reserved them). */
@@ -565,7 +571,7 @@ export class Volume {
    * Checks that `clusters` more clusters (of which `replaced` are freed afterwards) and
    * `entries` more files or directories fit the free space and the quota.
    */
-  private reserve(doing: string, clusters: number, replaced: number, entries: number): void {
+  private reserve(doing: () => string, clusters: number, replaced: number, entries: number): void {
     const { layout, fat } = this.mount;
     const cb = layout.clusterBytes;
     const quota = this.options.quota ?? {};
@@ -573,15 +579,15 @@ export class Volume {
     const usedNow = (layout.clusterCount - fat.freeCount) * cb;
     const usedAfter = usedNow + (clusters - replaced) * cb;
     if (quota.bytes !== undefined && usedAfter > quota.bytes && usedAfter > usedNow) {
-      fail("quota_exceeded", `${doing} would use ${fmt(usedAfter)} bytes, above the volume's quota of ${fmt(quota.bytes)} bytes`);
+      fail("quota_exceeded", `${doing()} would use ${fmt(usedAfter)} bytes, above the volume's quota of ${fmt(quota.bytes)} bytes`);
     }
     const entriesAfter = counts.files + counts.directories + entries;
     if (quota.files !== undefined && entries > 0 && entriesAfter > quota.files) {
-      fail("quota_exceeded", `${doing} would make ${fmt(entriesAfter)} files and directories, above the volume's quota of ${fmt(quota.files)}`);
+      fail("quota_exceeded", `${doing()} would make ${fmt(entriesAfter)} files and directories, above the volume's quota of ${fmt(quota.files)}`);
     }
     if (clusters > fat.freeCount) {
       const cow = replaced > 0 ? " (copy-on-write keeps the old content until the new one is complete)" : "";
-      fail("no_space", `${doing} needs ${fmt(clusters)} free clusters of ${fmt(cb)} bytes${cow}; the volume has ${fmt(fat.freeCount)}`);
+      fail("no_space", `${doing()} needs ${fmt(clusters)} free clusters of ${fmt(cb)} bytes${cow}; the volume has ${fmt(fat.freeCount)}`);
     }
   }
 
@@ -600,7 +606,7 @@ export class Volume {
     const fresh = this.allocate(this.mount.layout.clusterBytes);
     // Zeroed on disk before the FAT links it, so the directory never shows stale bytes as entries.
     this.mount.writeClusters(fresh, new Uint8Array(0));
-    this.linkAfter(dir.clusters[dir.clusters.length - 1]!, fresh);
+    this.mount.fat.link(dir.clusters[dir.clusters.length - 1]!, fresh[0]!);
     dir.grow(fresh[0]!, this.mount.layout.clusterBytes);
   }
 
@@ -643,24 +649,12 @@ export class Volume {
     }
     const fresh = this.allocate(bytes.length - fill);
     this.mount.writeClusters(fresh, bytes, fill);
-    if (fresh.length > 0 && keep > 0) this.linkAfter(chain[keep - 1]!, fresh);
+    if (fresh.length > 0 && keep > 0) this.mount.fat.link(chain[keep - 1]!, fresh[0]!);
     dir.update(slot, (eb, eo) => {
       if (keep === 0) setCluster(eb, eo, fresh[0] ?? 0);
       setSize(eb, eo, size + bytes.length);
       setModified(eb, eo, at);
     });
-  }
-
-  /**
-   * Links new clusters after the last cluster of an existing chain. Their own FAT entries are
-   * written (and synced) first: a FAT write can stop between sectors, and a link that reached the
-   * disk before the entry it points to would join a free cluster to a live chain.
-   */
-  private linkAfter(last: number, fresh: readonly number[]): void {
-    this.mount.writeFat();
-    this.unsynced = true;
-    this.barrier();
-    this.mount.fat.set(last, fresh[0]!);
   }
 
   /** The chain starting at `first` (empty for cluster 0), at most `upTo` clusters. */

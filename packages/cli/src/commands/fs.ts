@@ -1,4 +1,4 @@
-import { checkVolume, formatVolume, Volume, type Stat } from "@zkguest/fat16";
+import { checkVolume, formatVolume, Volume, type OpenOptions, type Stat } from "@zkguest/fat16";
 import { isZkguestError } from "@zkguest/protocol/core";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIO, type Command } from "../cli-io.js";
@@ -9,12 +9,13 @@ const USAGE = `usage:
   zkguest fs info IMAGE [--json]                        geometry, label and space
   zkguest fs ls IMAGE [PATH] [--json]                   list a directory (default /)
   zkguest fs cat IMAGE PATH                             a file's bytes to stdout
-  zkguest fs put IMAGE LOCALFILE PATH                   store a file, creating parents ('-' reads stdin)
-  zkguest fs mkdir IMAGE PATH                           make a directory and its parents
-  zkguest fs rm IMAGE PATH                              remove a file or an empty directory
-  zkguest fs mv IMAGE FROM TO                           rename or move
+  zkguest fs put IMAGE LOCALFILE PATH [--sync]          store a file, creating parents ('-' reads stdin)
+  zkguest fs mkdir IMAGE PATH [--sync]                  make a directory and its parents
+  zkguest fs rm IMAGE PATH [--sync]                     remove a file or an empty directory
+  zkguest fs mv IMAGE FROM TO [--sync]                  rename or move
   zkguest fs check IMAGE [--json]                       exit 0 clean, 1 problems found, 2 unreadable
-Paths on the image are absolute, with 8.3 names: /var/share/proof.bin`;
+Paths on the image are absolute, with 8.3 names: /var/share/proof.bin
+Changes are written in the crash-safe order but, like cp and mcopy, not fsynced; --sync fsyncs them.`;
 
 const DEFAULT_SIZE = "64M";
 
@@ -26,6 +27,11 @@ interface Verb {
 }
 
 const json = { json: { type: "boolean" } } as const;
+const sync = { sync: { type: "boolean" } } as const;
+
+/** How the writing verbs open the image: ordered writes, fsynced only with --sync. */
+const writing = (flags: Record<string, string | boolean | undefined>): OpenOptions => ({ durability: flags["sync"] ? "fsync" : "ordered" });
+const READ_ONLY: OpenOptions = { readOnly: true };
 
 const VERBS: Record<string, Verb> = {
   mkfs: {
@@ -35,7 +41,7 @@ const VERBS: Record<string, Verb> = {
       const size = parseSize(String(flags["size"] ?? DEFAULT_SIZE));
       const label = flags["label"] as string | undefined;
       formatVolume(IMAGE!, { size, ...(label !== undefined ? { label } : {}) });
-      const info = withVolume(IMAGE!, true, (v) => v.info());
+      const info = withVolume(IMAGE!, READ_ONLY, (v) => v.info());
       io.stdout.write(
         `${IMAGE}: FAT-16, ${size.toLocaleString("en-US")} bytes, ${info.clusterCount.toLocaleString("en-US")} clusters of ${info.clusterBytes.toLocaleString("en-US")} bytes${info.label ? `, label ${info.label}` : ""}\n`,
       );
@@ -46,7 +52,7 @@ const VERBS: Record<string, Verb> = {
     args: ["IMAGE"],
     options: json,
     run: ({ IMAGE }, flags, io) => {
-      const { info, usage } = withVolume(IMAGE!, true, (v) => ({ info: v.info(), usage: v.usage() }));
+      const { info, usage } = withVolume(IMAGE!, READ_ONLY, (v) => ({ info: v.info(), usage: v.usage() }));
       if (flags["json"]) {
         io.stdout.write(JSON.stringify({ ...info, ...usage }) + "\n");
         return EXIT_OK;
@@ -72,7 +78,7 @@ const VERBS: Record<string, Verb> = {
     options: json,
     run: ({ IMAGE, PATH }, flags, io) => {
       const path = PATH ?? "/";
-      const entries = withVolume(IMAGE!, true, (v) => (v.stat(path).type === "dir" ? v.list(path) : [v.stat(path)]));
+      const entries = withVolume(IMAGE!, READ_ONLY, (v) => (v.stat(path).type === "dir" ? v.list(path) : [v.stat(path)]));
       if (flags["json"]) io.stdout.write(JSON.stringify(entries) + "\n");
       else io.stdout.write(entries.map(listLine).join(""));
       return EXIT_OK;
@@ -81,37 +87,41 @@ const VERBS: Record<string, Verb> = {
   cat: {
     args: ["IMAGE", "PATH"],
     run: async ({ IMAGE, PATH }, _flags, io) => {
-      const data = withVolume(IMAGE!, true, (v) => v.readFile(PATH!));
+      const data = withVolume(IMAGE!, READ_ONLY, (v) => v.readFile(PATH!));
       await new Promise<void>((resolve, reject) => io.stdout.write(data, (err) => (err ? reject(err) : resolve())));
       return EXIT_OK;
     },
   },
   put: {
     args: ["IMAGE", "LOCALFILE", "PATH"],
-    run: async ({ IMAGE, LOCALFILE, PATH }, _flags, io) => {
+    options: sync,
+    run: async ({ IMAGE, LOCALFILE, PATH }, flags, io) => {
       const data = await readFileOrStdin(LOCALFILE!, io);
-      withVolume(IMAGE!, false, (v) => v.writeFile(PATH!, data));
+      withVolume(IMAGE!, writing(flags), (v) => v.writeFile(PATH!, data));
       return EXIT_OK;
     },
   },
   mkdir: {
     args: ["IMAGE", "PATH"],
-    run: ({ IMAGE, PATH }) => {
-      withVolume(IMAGE!, false, (v) => v.mkdir(PATH!, { parents: true }));
+    options: sync,
+    run: ({ IMAGE, PATH }, flags) => {
+      withVolume(IMAGE!, writing(flags), (v) => v.mkdir(PATH!, { parents: true }));
       return EXIT_OK;
     },
   },
   rm: {
     args: ["IMAGE", "PATH"],
-    run: ({ IMAGE, PATH }) => {
-      withVolume(IMAGE!, false, (v) => v.remove(PATH!));
+    options: sync,
+    run: ({ IMAGE, PATH }, flags) => {
+      withVolume(IMAGE!, writing(flags), (v) => v.remove(PATH!));
       return EXIT_OK;
     },
   },
   mv: {
     args: ["IMAGE", "FROM", "TO"],
-    run: ({ IMAGE, FROM, TO }) => {
-      withVolume(IMAGE!, false, (v) => v.rename(FROM!, TO!));
+    options: sync,
+    run: ({ IMAGE, FROM, TO }, flags) => {
+      withVolume(IMAGE!, writing(flags), (v) => v.rename(FROM!, TO!));
       return EXIT_OK;
     },
   },
@@ -162,8 +172,8 @@ export const fsCommand: Command = async (argv, io) => {
 };
 
 /** Opens the image, runs `f`, and closes it (committing and clearing the dirty flags) even if `f` fails. */
-function withVolume<T>(image: string, readOnly: boolean, f: (v: Volume) => T): T {
-  const v = Volume.open(image, { readOnly });
+function withVolume<T>(image: string, options: OpenOptions, f: (v: Volume) => T): T {
+  const v = Volume.open(image, options);
   try {
     return f(v);
   } finally {
