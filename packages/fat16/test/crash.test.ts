@@ -22,8 +22,8 @@ const BENIGN = [
 ];
 
 /**
- * Replays the child's log: which state each path may be in after the kill. `fsync`: every
- * `done` is committed; the one operation in flight may or may not have happened. `batch`: only
+ * Replays the child's log: which state each path may be in after the kill. `fsync` and
+ * `ordered` (a killed process loses no completed write): every `done` is committed; the one operation in flight may or may not have happened. `batch`: only
  * what a completed flush covered is committed; the operations since may each have happened or
  * not (an automatic commit or a flush in flight can have written some of them).
  */
@@ -38,7 +38,7 @@ function allowedStates(log: string, before: Map<string, State>, durability: Dura
     } else if (op === "write" || op === "remove") {
       const effect: [string, State] = [path!, op === "write" ? Number(gen) : "absent"];
       if (phase === "start") pending.push(effect);
-      else if (durability === "fsync") {
+      else if (durability !== "batch") {
         committed.set(...effect);
         pending = [];
       }
@@ -122,7 +122,7 @@ describe("crash safety: a writer killed at random points (FAT16_CRASH_TRIALS, de
       formatVolume(img, { size: 8 * 2 ** 20 });
       let state = new Map<string, State>(CRASH_PATHS.map((p) => [p, "absent"]));
       for (let trial = series * PER_IMAGE; trial < Math.min(trials, (series + 1) * PER_IMAGE); trial++) {
-        const durability: Durability = trial % 3 === 2 ? "batch" : "fsync";
+        const durability = (["fsync", "ordered", "batch"] as const)[trial % 3]!;
         const beforeReady = trial % 5 === 4;
         const delay = Math.floor(random() * (beforeReady ? 350 : 150));
         const log = await runChild(img, durability, trial + 1, trial * 1_000_000, delay, beforeReady);

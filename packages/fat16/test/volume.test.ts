@@ -158,7 +158,7 @@ describe("volume operations", () => {
     expect(Volume.open(img, { readOnly: true }).info().cleanlyClosed).to.equal(true);
   });
 
-  it("fsync mode puts barriers between data+FAT, entries and frees; batch mode commits on flush", () => {
+  it("fsync mode puts barriers between data+FAT, entries and frees; batch mode commits on flush; ordered mode never syncs", () => {
     const dev = new MemoryBlockDevice(new Uint8Array(MIN_VOLUME_BYTES));
     formatVolume(dev, { size: MIN_VOLUME_BYTES });
     const v = Volume.open(dev);
@@ -179,6 +179,13 @@ describe("volume operations", () => {
     b.close();
     const again = Volume.open(dev, { readOnly: true });
     expect(again.list("/")).to.have.length(100);
+    const ordered = Volume.open(dev, { durability: "ordered" });
+    syncs = dev.syncs;
+    ordered.writeFile("/o", "ordered");
+    ordered.remove("/f1");
+    ordered.close();
+    expect(dev.syncs - syncs, "ordered durability never fsyncs").to.equal(0);
+    expect(checkVolume(dev).problems).to.deep.equal([]);
   });
 
   describe("agrees with a model, fsck.fat and mtools over random operation sequences", function () {
