@@ -3,7 +3,7 @@ import {
   encode,
   failure,
   frame,
-  PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
   ZkguestError,
   type Failure,
   type Message,
@@ -33,8 +33,11 @@ export type Handling = "nothing" | "hello" | "witness.get" | "proof.result";
 export class GuestRequests {
   /** What the guest is handling; set by the session around each host request. */
   handling: Handling = "nothing";
-  /** The version agreed in `hello`; responses are written with it. */
-  version: Version = PROTOCOL_VERSION;
+  /**
+   * The version frames are written in: until `hello` is answered, the lowest the host offers
+   * (SPEC.md §8: any guest sharing a major with the host can read it), then the agreed one.
+   */
+  version: Version = lowestVersion(SUPPORTED_VERSIONS);
   /** The witnesses of the one accepted witness.ready. */
   witnesses: Witness[] | undefined;
   /** Why the handler ended the run, when it did. */
@@ -141,4 +144,8 @@ export class GuestRequests {
     this.recorder.noteErrorResponse(kind, code, message);
     return encode(frame("error", id, { code, message }, this.version));
   }
+}
+
+function lowestVersion(versions: readonly Version[]): Version {
+  return versions.reduce((low, v) => (v[0] < low[0] || (v[0] === low[0] && v[1] < low[1]) ? v : low));
 }

@@ -1,0 +1,263 @@
+import { Volume } from "@zkguest/fat16";
+import { failure, ValueC, ZkguestError, type Failure, type LogEntry, type Value, type Witness } from "@zkguest/protocol";
+import { either as E } from "fp-ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Artifact } from "./artifact.js";
+import { canonicalEncode, sha256Hex } from "./canonical.js";
+import { DiskQueue } from "./disk-queue.js";
+import { WorkerPool } from "./pool/pool.js";
+import { DevProver } from "./prover/dev-prover.js";
+import type { ProgramRef, Prover } from "./prover/prover.js";
+import { DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
+import type { Registry } from "./registry/registry.js";
+import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
+import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "./run-limits.js";
+import { errorRecord, type PhaseInput, type PhaseOutcome, type ProofOutcome } from "./session/session.js";
+
+export interface HostOptions {
+  /** Where the default registry keeps artifacts and disks (default: a temporary directory, removed by close()). */
+  readonly dataDir?: string;
+  /** Where programs live (default: a DirectoryRegistry in `dataDir`). */
+  readonly registry?: Registry;
+  /** The prover (default: a DevProver with this `devMode`). */
+  readonly prover?: Prover;
+  /** Whether development proofs verify (default false). */
+  readonly devMode?: boolean;
+  /** Worker threads (default: the number of CPUs). */
+  readonly poolSize?: number;
+  /** Limits of every run, over DEFAULT_RUN_LIMITS; a run can override them. */
+  readonly limits?: Partial<RunLimits>;
+  /** Size of disks the host formats (the default registry's, and `image` files that do not exist yet). Default 16 MiB. */
+  readonly diskBytes?: number;
+  /** How long past its time limit a stuck guest runs before its worker is terminated (default 250 ms). */
+  readonly graceMs?: number;
+  /** Each worker's JS heap (default 256 MiB): a phase that exhausts it fails with the memory limit and the worker is replaced. */
+  readonly workerHeapBytes?: number;
+}
+
+export interface RunOptions {
+  /** This run's limits, over the host's. */
+  readonly limits?: Partial<RunLimits>;
+  /** A disk image to use instead of the registry's disk for the program (formatted if it does not exist). */
+  readonly image?: string;
+}
+
+/**
+ * The host: deploys guest programs and runs them in a pool of sandboxes through the proof
+ * lifecycle (SPEC.md §2).
+ *
+ * ```ts
+ * const host = await Host.create({ dataDir: ".zkguest", devMode: true });
+ * const program = await host.deploy(readFileSync("controller.zkg"));
+ * const report = await host.prove(program, { block: 123 });
+ * if (report.status === "failed") console.error(report.error, report.logs);
+ * const stored = await host.readFile(program, "/var/share/proof.bin");
+ * await host.close();
+ * ```
+ *
+ * A run is two phases, each on a fresh instance in a worker: the witness step, then (for
+ * `prove`) proving and the entrypoint, which is called whether proving succeeded or not. A run
+ * never throws for what the guest does: its report says how it went. Runs of one program are
+ * serialized on its disk; runs of different programs go in parallel.
+ */
+export class Host {
+  private readonly artifacts = new Map<string, Artifact>();
+  private readonly disks = new DiskQueue();
+  private closed = false;
+
+  private constructor(
+    private readonly registry: Registry,
+    private readonly prover: Prover,
+    private readonly pool: WorkerPool,
+    private readonly limits: RunLimits,
+    private readonly diskBytes: number,
+    /** A temporary data directory this host made, removed by close(). */
+    private readonly ownedDir: string | undefined,
+  ) {}
+
+  static async create(options: HostOptions = {}): Promise<Host> {
+    const limits = resolveLimits(DEFAULT_RUN_LIMITS, options.limits);
+    const diskBytes = options.diskBytes ?? DEFAULT_DISK_BYTES;
+    let ownedDir: string | undefined;
+    let registry = options.registry;
+    if (registry === undefined) {
+      const dir = options.dataDir ?? (ownedDir = mkdtempSync(path.join(tmpdir(), "zkguest-host-")));
+      registry = new DirectoryRegistry(dir, { diskBytes });
+    }
+    const prover = options.prover ?? new DevProver({ devMode: options.devMode ?? false });
+    const pool = new WorkerPool({
+      ...(options.poolSize === undefined ? {} : { size: options.poolSize }),
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+      ...(options.workerHeapBytes === undefined ? {} : { heapBytes: options.workerHeapBytes }),
+      stackBytes: limits.stackBytes,
+    });
+    return new Host(registry, prover, pool, limits, diskBytes, ownedDir);
+  }
+
+  /** Deploys an artifact (`.zkg` bytes); gives its program id, the lower-case hex SHA-256 of its code. */
+  async deploy(artifactBytes: Uint8Array): Promise<string> {
+    this.checkOpen();
+    const artifact = await this.registry.put(artifactBytes);
+    this.artifacts.set(artifact.manifest.id, artifact);
+    return artifact.manifest.id;
+  }
+
+  /**
+   * The full lifecycle: the witness step with `args`, proving, then the entrypoint with the
+   * outcome (the proof, or the error). Status `proved` when all three succeeded.
+   */
+  async prove(programId: string, args: Value, options: RunOptions = {}): Promise<RunReport> {
+    return this.run(programId, args, options, true);
+  }
+
+  /** A dry run of the witness step alone (like RISC Zero's and SP1's execute): status `executed` when it succeeded. */
+  async execute(programId: string, args: Value, options: RunOptions = {}): Promise<RunReport> {
+    return this.run(programId, args, options, false);
+  }
+
+  /** Reads a file from the program's disk (or from `image`), in turn with the program's runs. */
+  async readFile(programId: string, filePath: string, options: { image?: string } = {}): Promise<Uint8Array> {
+    this.checkOpen();
+    await this.artifact(programId);
+    const image = await this.imageFor(programId, options.image);
+    return this.disks.run(image, async () => {
+      const volume = Volume.open(image, { readOnly: true });
+      try {
+        return volume.readFile(filePath);
+      } finally {
+        volume.close();
+      }
+    });
+  }
+
+  /** Checks a report's proof with the host's prover; throws a ZkguestError naming why it is not accepted. */
+  async verify(report: Pick<RunReport, "program" | "proof" | "witnesses">): Promise<void> {
+    if (report.proof === undefined) throw new ZkguestError("not_found", "the report has no proof");
+    const program = programRef(await this.artifact(report.program));
+    const verdict = await this.prover.verify(report.proof, program, report.witnesses);
+    if (E.isLeft(verdict)) throw ZkguestError.from(verdict.left);
+  }
+
+  /** Stops the workers (runs still going are rejected) and removes the temporary data directory, if the host made one. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+    if (this.ownedDir !== undefined) rmSync(this.ownedDir, { recursive: true, force: true });
+  }
+
+  private async run(programId: string, args: Value, options: RunOptions, prove: boolean): Promise<RunReport> {
+    this.checkOpen();
+    const checked = ValueC.decode(args);
+    if (E.isLeft(checked)) throw new ZkguestError("malformed_frame", `args: not a protocol Value (${checked.left[0]?.message ?? "invalid"})`);
+    const artifact = await this.artifact(programId);
+    const program = programRef(artifact);
+    const limits = resolveLimits(this.limits, options.limits);
+    const image = await this.imageFor(programId, options.image);
+    return this.disks.run(image, async () => {
+      const phase = (input: PhaseInput) => this.pool.run({ program: program.id, engine: program.manifest.engine, code: artifact.code, image, input });
+      const witness = await phase({ phase: "witness", args, limits });
+      if (!prove) return report(program.id, witness.error ? "failed" : "executed", witness);
+
+      const proving = witness.error === undefined ? await this.proveWitnesses(witness.witnesses ?? [], program) : undefined;
+      // A guest that cannot speak the host's protocol cannot be told anything either.
+      if (witness.error?.code === "unsupported_version") return report(program.id, "failed", witness);
+      const outcome: ProofOutcome = {
+        success: proving !== undefined && E.isRight(proving.result),
+        ...(proving !== undefined && E.isRight(proving.result) ? { proof: proving.result.right } : {}),
+        ...(witness.error !== undefined ? { error: failure(witness.error.code, witness.error.message) } : {}),
+        ...(proving !== undefined && E.isLeft(proving.result) ? { error: proving.result.left } : {}),
+        logs: witness.logs.map(logEntry),
+      };
+      const entrypoint = await phase({ phase: "entrypoint", args, limits, proof: outcome });
+      const provingError: RunError | undefined = proving !== undefined && E.isLeft(proving.result) ? proving.result.left : undefined;
+      const error = witness.error ?? provingError ?? entrypoint.error;
+      return report(program.id, error === undefined ? "proved" : "failed", witness, { entrypoint, proveMs: proving?.ms ?? 0, proof: outcome.proof, provingError });
+    });
+  }
+
+  /** Runs the prover; a thrown error is a failed proving like a Left. */
+  private async proveWitnesses(witnesses: readonly Witness[], program: ProgramRef): Promise<{ result: E.Either<Failure, Uint8Array>; ms: number }> {
+    const started = performance.now();
+    let result: E.Either<Failure, Uint8Array>;
+    try {
+      result = await this.prover.prove(witnesses, program);
+    } catch (e) {
+      result = E.left(failure(e instanceof ZkguestError ? e.code : "internal", `the ${this.prover.name} prover failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    return { result, ms: performance.now() - started };
+  }
+
+  private async artifact(programId: string): Promise<Artifact> {
+    let artifact = this.artifacts.get(programId);
+    if (artifact === undefined) {
+      artifact = await this.registry.get(programId);
+      if (artifact === undefined) throw new ZkguestError("not_found", `no program ${programId} is deployed on this host`);
+      this.artifacts.set(programId, artifact);
+    }
+    return artifact;
+  }
+
+  private async imageFor(programId: string, image: string | undefined): Promise<string> {
+    if (image === undefined) return this.registry.diskImage(programId);
+    const resolved = path.resolve(image);
+    ensureDiskImage(resolved, this.diskBytes);
+    return resolved;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ZkguestError("invalid_state", "the host is closed");
+  }
+}
+
+function programRef(artifact: Artifact): ProgramRef {
+  return { id: artifact.manifest.id, manifest: artifact.manifest };
+}
+
+/** A log line as the entrypoint receives it (proof.result's `logs`): the host's lines say so in their fields. */
+function logEntry(record: LogRecord): LogEntry {
+  const { level, message } = record;
+  if (record.source === "guest") return { level, message, ...(record.fields === undefined ? {} : { fields: record.fields }) };
+  return { level, message, fields: { source: "host", ...(record.stack === undefined ? {} : { stack: record.stack }) } };
+}
+
+interface Proving {
+  readonly entrypoint: PhaseOutcome;
+  readonly proveMs: number;
+  readonly proof: Uint8Array | undefined;
+  readonly provingError: RunError | undefined;
+}
+
+function report(program: string, status: RunReport["status"], witness: PhaseOutcome, proving?: Proving): RunReport {
+  const witnesses = witness.witnesses ?? [];
+  const entrypoint = proving?.entrypoint;
+  const error = witness.error ?? proving?.provingError ?? entrypoint?.error;
+  const provingLog = proving?.provingError === undefined ? [] : [errorRecord("entrypoint", proving.provingError)];
+  return {
+    program,
+    status,
+    ...(error === undefined ? {} : { error }),
+    witnessesHash: sha256Hex(canonicalEncode(witnesses)),
+    witnesses,
+    ...(proving?.proof === undefined ? {} : { proof: proving.proof }),
+    logs: [...witness.logs, ...provingLog, ...(entrypoint?.logs ?? [])],
+    files: mergeFiles(witness.files, entrypoint?.files ?? []),
+    resources: {
+      witnessMs: witness.durationMs,
+      proveMs: proving?.proveMs ?? 0,
+      entrypointMs: entrypoint?.durationMs ?? 0,
+      peakMemoryBytes: Math.max(witness.peakMemoryBytes, entrypoint?.peakMemoryBytes ?? 0),
+      hostCalls: witness.hostCalls + (entrypoint?.hostCalls ?? 0),
+      bytesStored: witness.bytesStored + (entrypoint?.bytesStored ?? 0),
+    },
+  };
+}
+
+/** Files of both phases, by path; the entrypoint's size wins for a file both wrote. */
+function mergeFiles(first: readonly FileRecord[], second: readonly FileRecord[]): FileRecord[] {
+  const files = new Map<string, number>();
+  for (const f of [...first, ...second]) files.set(f.path, f.bytes);
+  return Array.from(files, ([p, bytes]) => ({ path: p, bytes }));
+}
