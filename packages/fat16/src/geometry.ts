@@ -18,8 +18,8 @@ export const FORMAT_FAT_COUNT = 2;
 /** 32 KiB clusters: the largest every FAT-16 driver accepts (64 KiB is NT only). */
 const FORMAT_MAX_SECTORS_PER_CLUSTER = 64;
 
-/** Where everything is on a FAT-16 volume, in bytes from the volume's start. */
-export interface Layout {
+/** The boot-sector fields that place a volume's regions. */
+export interface LayoutFields {
   readonly bytesPerSector: number;
   readonly sectorsPerCluster: number;
   readonly reservedSectors: number;
@@ -27,7 +27,10 @@ export interface Layout {
   readonly sectorsPerFat: number;
   readonly rootEntries: number;
   readonly totalSectors: number;
-  // Derived:
+}
+
+/** Where everything is on a FAT-16 volume, in bytes from the volume's start. */
+export interface Layout extends LayoutFields {
   readonly clusterBytes: number;
   /** Data clusters, numbered 2..clusterCount+1. */
   readonly clusterCount: number;
@@ -39,16 +42,6 @@ export interface Layout {
   readonly rootBytes: number;
   readonly dataOffset: number;
   readonly volumeBytes: number;
-}
-
-export interface LayoutFields {
-  readonly bytesPerSector: number;
-  readonly sectorsPerCluster: number;
-  readonly reservedSectors: number;
-  readonly fatCount: number;
-  readonly sectorsPerFat: number;
-  readonly rootEntries: number;
-  readonly totalSectors: number;
 }
 
 /**

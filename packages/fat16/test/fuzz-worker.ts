@@ -2,8 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { parentPort, workerData } from "node:worker_threads";
 import { checkVolume, MemoryBlockDevice, Volume, type Stat } from "../src/index.js";
-import { baseImage, put16, put32, regions, toolImage, typed } from "./images.js";
-import { bytes, tempDir } from "./tools.js";
+import { baseImage, put16, put32, regions, toolImage } from "./images.js";
+import { bytes, tempDir, typed } from "./tools.js";
 
 /**
  * The hostile-image fuzz, run in a worker thread so that the test can stop it and fail if a

@@ -1,18 +1,8 @@
 import { expect } from "chai";
 import { Worker } from "node:worker_threads";
-import type { ZkguestError } from "@zkguest/protocol";
 import { checkVolume, formatVolume, MemoryBlockDevice, Volume } from "../src/index.js";
-import { baseImage, entryAt, put16, put32, regions, typed, u16 } from "./images.js";
-import { bytes } from "./tools.js";
-
-function thrown(f: () => unknown): ZkguestError {
-  try {
-    f();
-  } catch (e) {
-    return typed(e);
-  }
-  throw new Error("did not throw");
-}
+import { baseImage, entryAt, put16, put32, regions, u16 } from "./images.js";
+import { bytes, thrown } from "./tools.js";
 
 const open = (img: Uint8Array, readOnly = true): Volume => Volume.open(new MemoryBlockDevice(img), { readOnly });
 const problems = (img: Uint8Array): string => checkVolume(new MemoryBlockDevice(img)).problems.map((p) => `${p.path}: ${p.message}`).join("\n");

@@ -1,6 +1,4 @@
-import { expect } from "chai";
 import fs from "node:fs";
-import { ZkguestError } from "@zkguest/protocol";
 import { formatVolume, MemoryBlockDevice, MIN_VOLUME_BYTES, Volume } from "../src/index.js";
 import { bytes, mcopy, mkfsFat, mmd } from "./tools.js";
 
@@ -57,11 +55,6 @@ export function baseImage(): Uint8Array {
   return dev.bytes;
 }
 
-export function typed(err: unknown): ZkguestError {
-  if (!(err instanceof ZkguestError)) throw new Error(`threw a non-ZkguestError: ${err instanceof Error ? err.stack : String(err)}`);
-  expect(err.code, err.message).to.not.equal("internal");
-  return err;
-}
 
 /** A second kind of image, made by the real tools: mkfs.fat's layout, long names, case bits. */
 export function toolImage(file: (name: string) => string): Uint8Array {

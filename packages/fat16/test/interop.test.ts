@@ -1,18 +1,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
-import { ZkguestError } from "@zkguest/protocol";
 import { checkVolume, Volume } from "../src/index.js";
-import { bytes, fsck, mcopy, mdirBare, mkfsFat, mmd, mtype, run, runOk, tempDir } from "./tools.js";
-
-function thrown(f: () => unknown): ZkguestError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ZkguestError) return e;
-    throw e;
-  }
-  throw new Error("did not throw");
-}
+import { bytes, fsck, mcopy, mdirBare, mkfsFat, mmd, mtype, run, runOk, tempDir, thrown } from "./tools.js";
 
 describe("images made by mkfs.fat and mtools", function () {
   this.timeout(30_000);

@@ -1,33 +1,12 @@
 import { expect } from "chai";
-import { ZkguestError } from "@zkguest/protocol";
 import { checkVolume, formatVolume, MemoryBlockDevice, MIN_VOLUME_BYTES, Volume } from "../src/index.js";
-import { bytes, fsck, mdirBare, mtype, tempDir } from "./tools.js";
-
-function thrown(f: () => unknown): ZkguestError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ZkguestError) return e;
-    throw e;
-  }
-  throw new Error("did not throw");
-}
+import { bytes, expectClean, mdirBare, mtype, tempDir, thrown } from "./tools.js";
 
 describe("limits", function () {
   this.timeout(60_000);
   const t = tempDir();
   after(() => t.cleanup());
-  let n = 0;
-  const fresh = (size = MIN_VOLUME_BYTES, label?: string): string => {
-    const img = t.file(`l${n++}.img`);
-    formatVolume(img, { size, ...(label ? { label } : {}) });
-    return img;
-  };
-  const clean = (img: string): void => {
-    const r = fsck(img);
-    expect(r.status, r.output).to.equal(0);
-    expect(checkVolume(img).problems).to.deep.equal([]);
-  };
+  const fresh = (size = MIN_VOLUME_BYTES, label?: string): string => t.image(size, label);
 
   it("the root directory holds 512 entries; the 513th is directory_full", () => {
     const img = fresh();
@@ -42,7 +21,7 @@ describe("limits", function () {
     v.remove("/F0");
     v.writeFile("/REUSED", "a deleted slot is reused");
     v.close();
-    clean(img);
+    expectClean(img);
     expect(mdirBare(img, "/")).to.have.length(512);
     expect(mtype(img, "/REUSED").toString()).to.equal("a deleted slot is reused");
   });
@@ -53,7 +32,7 @@ describe("limits", function () {
     for (let i = 0; i < 511; i++) v.writeFile(`/F${i}`, "");
     expect(thrown(() => v.writeFile("/F511", "")).code).to.equal("directory_full");
     v.close();
-    clean(img);
+    expectClean(img);
   });
 
   it("subdirectories grow cluster by cluster", () => {
@@ -62,7 +41,7 @@ describe("limits", function () {
     for (let i = 0; i < 2000; i++) v.writeFile(`/SUB/F${i}.TXT`, `file ${i}`);
     expect(v.list("/sub")).to.have.length(2000);
     v.close();
-    clean(img);
+    expectClean(img);
     expect(mtype(img, "/SUB/F1999.TXT").toString()).to.equal("file 1999");
     expect(mdirBare(img, "/SUB")).to.have.length(2000);
   });
@@ -102,7 +81,7 @@ describe("limits", function () {
     expect(thrown(() => v.mkdir("/d")).code).to.equal("no_space");
     v.writeFile("/empty.txt", ""); // needs no cluster
     v.close();
-    clean(img);
+    expectClean(img);
     expect(mtype(img, "/keep.bin").equals(Buffer.from(keep))).to.equal(true);
   });
 
@@ -127,6 +106,6 @@ describe("limits", function () {
     v.writeFile("/dir/c", "overwriting is not a new file");
     expect(v.usage().quota).to.deep.equal({ bytes: 20 * cb, files: 3 });
     v.close();
-    clean(img);
+    expectClean(img);
   });
 });

@@ -1,7 +1,10 @@
+import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ZkguestError } from "@zkguest/protocol";
+import { checkVolume, formatVolume } from "../src/index.js";
 
 /**
  * The real FAT tools the store is checked against: dosfstools (mkfs.fat, fsck.fat) and mtools.
@@ -52,10 +55,53 @@ export function mkfsFat(image: string, kib: number, extra: readonly string[] = [
   runOk("mkfs.fat", ["-C", "-F", "16", ...(kib < 16384 ? ["-s", "1"] : []), ...extra, image, String(kib)]);
 }
 
-/** A fresh temporary directory under os.tmpdir(), removed by the returned function. */
-export function tempDir(): { dir: string; file: (name: string) => string; cleanup: () => void } {
+export interface TempDir {
+  readonly dir: string;
+  file(name: string): string;
+  /** A new image formatted by the store, with a fresh name. */
+  image(size: number, label?: string): string;
+  cleanup(): void;
+}
+
+/** A fresh temporary directory under os.tmpdir(); `cleanup` removes it. */
+export function tempDir(): TempDir {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-fat16-"));
-  return { dir, file: (name) => path.join(dir, name), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const file = (name: string): string => path.join(dir, name);
+  let images = 0;
+  return {
+    dir,
+    file,
+    image: (size, label) => {
+      const img = file(`image${images++}.img`);
+      formatVolume(img, { size, ...(label ? { label } : {}), now: new Date(2024, 0, 2, 3, 4, 6) });
+      return img;
+    },
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The error, which must be a ZkguestError with a code other than `internal` (a bug). */
+export function typed(err: unknown): ZkguestError {
+  if (!(err instanceof ZkguestError)) throw new Error(`threw a non-ZkguestError: ${err instanceof Error ? err.stack : String(err)}`);
+  expect(err.code, err.message).to.not.equal("internal");
+  return err;
+}
+
+/** The typed error `f` throws; fails if it returns. */
+export function thrown(f: () => unknown): ZkguestError {
+  try {
+    f();
+  } catch (e) {
+    return typed(e);
+  }
+  throw new Error("did not throw");
+}
+
+/** fsck.fat -n exits 0 and the store's own check finds nothing. */
+export function expectClean(img: string): void {
+  const r = fsck(img);
+  expect(r.status, r.output).to.equal(0);
+  expect(checkVolume(img).problems).to.deep.equal([]);
 }
 
 /** Deterministic pseudo-random bytes (tests must be reproducible). */

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import fs from "node:fs";
 import { ZkguestError } from "@zkguest/protocol";
 import { checkVolume, formatVolume, MemoryBlockDevice, MIN_VOLUME_BYTES, Volume, type Durability } from "../src/index.js";
-import { bytes, fsck, mdirBare, mtype, tempDir } from "./tools.js";
+import { bytes, expectClean, fsck, mdirBare, mtype, tempDir, thrown } from "./tools.js";
 
 /** The ZkguestError code `f` throws ("ok" if it returns). */
 function outcome(f: () => void): string {
@@ -16,28 +16,12 @@ function outcome(f: () => void): string {
   }
 }
 
-function codeOf(f: () => void): string {
-  const c = outcome(f);
-  expect(c).to.not.equal("ok");
-  return c;
-}
-
 const text = (b: Uint8Array): string => Buffer.from(b).toString();
 
 describe("volume operations", () => {
   const t = tempDir();
   after(() => t.cleanup());
-  let n = 0;
-  const fresh = (size = 8 * 2 ** 20, label?: string): string => {
-    const img = t.file(`v${n++}.img`);
-    formatVolume(img, { size, ...(label ? { label } : {}), now: new Date(2024, 0, 2, 3, 4, 6) });
-    return img;
-  };
-  const clean = (img: string): void => {
-    const r = fsck(img);
-    expect(r.status, r.output).to.equal(0);
-    expect(checkVolume(img).problems).to.deep.equal([]);
-  };
+  const fresh = (size = 8 * 2 ** 20, label?: string): string => t.image(size, label);
 
   it("writes, overwrites, appends and reads files that mtools reads back", () => {
     const img = fresh();
@@ -55,7 +39,7 @@ describe("volume operations", () => {
     expect(text(v.readFile("/log.txt", { offset: 695, length: 20 }))).to.equal("aaaaabbbbbbbbbbccccc");
     expect(v.readFile("/log.txt", { offset: 5000 }).length).to.equal(0);
     v.close();
-    clean(img);
+    expectClean(img);
     expect(mtype(img, "/var/share/proof.bin").equals(big)).to.equal(true);
     expect(mtype(img, "/NOTES.TXT").toString()).to.equal("second, longer than the first");
     expect(mtype(img, "/log.txt").toString()).to.equal("a".repeat(700) + "b".repeat(10) + "c".repeat(2000));
@@ -80,38 +64,29 @@ describe("volume operations", () => {
     const img = fresh();
     const v = Volume.open(img);
     v.writeFile("/a/file", "x");
-    const err = (f: () => void): ZkguestError => {
-      try {
-        f();
-      } catch (e) {
-        if (e instanceof ZkguestError) return e;
-        throw e;
-      }
-      throw new Error("did not throw");
-    };
-    expect(err(() => v.writeFile("/proof.json", "x")).message).to.equal("proof.json: extension 'json' has 4 characters, FAT-16 allows 3");
-    expect(err(() => v.readFile("/nope")).code).to.equal("not_found");
-    expect(err(() => v.readFile("/a/nope/x")).message).to.equal("/a/nope/x: 'nope' does not exist in /a");
-    expect(err(() => v.readFile("/a/file/x")).message).to.equal("/a/file/x: 'file' is a file, not a directory");
-    expect(codeOf(() => v.readFile("/a"))).to.equal("is_a_directory");
-    expect(codeOf(() => v.writeFile("/a", "x"))).to.equal("is_a_directory");
-    expect(codeOf(() => v.writeFile("/a/file", "y", "create"))).to.equal("already_exists");
-    expect(codeOf(() => v.list("/a/file"))).to.equal("not_a_directory");
-    expect(codeOf(() => v.mkdir("/a"))).to.equal("already_exists");
+    expect(thrown(() => v.writeFile("/proof.json", "x")).message).to.equal("proof.json: extension 'json' has 4 characters, FAT-16 allows 3");
+    expect(thrown(() => v.readFile("/nope")).code).to.equal("not_found");
+    expect(thrown(() => v.readFile("/a/nope/x")).message).to.equal("/a/nope/x: 'nope' does not exist in /a");
+    expect(thrown(() => v.readFile("/a/file/x")).message).to.equal("/a/file/x: 'file' is a file, not a directory");
+    expect(thrown(() => v.readFile("/a")).code).to.equal("is_a_directory");
+    expect(thrown(() => v.writeFile("/a", "x")).code).to.equal("is_a_directory");
+    expect(thrown(() => v.writeFile("/a/file", "y", "create")).code).to.equal("already_exists");
+    expect(thrown(() => v.list("/a/file")).code).to.equal("not_a_directory");
+    expect(thrown(() => v.mkdir("/a")).code).to.equal("already_exists");
     expect(outcome(() => v.mkdir("/a", { parents: true }))).to.equal("ok");
-    expect(codeOf(() => v.mkdir("/a/file", { parents: true }))).to.equal("already_exists");
-    expect(codeOf(() => v.mkdir("/x/y"))).to.equal("not_found");
-    expect(codeOf(() => v.remove("/a"))).to.equal("directory_not_empty");
-    expect(codeOf(() => v.remove("/"))).to.equal("invalid_path");
-    expect(codeOf(() => v.rename("/a", "/a/b"))).to.equal("invalid_path");
-    expect(codeOf(() => v.readFile("/../etc/passwd"))).to.equal("invalid_path");
-    expect(codeOf(() => v.readFile("relative"))).to.equal("invalid_path");
+    expect(thrown(() => v.mkdir("/a/file", { parents: true })).code).to.equal("already_exists");
+    expect(thrown(() => v.mkdir("/x/y")).code).to.equal("not_found");
+    expect(thrown(() => v.remove("/a")).code).to.equal("directory_not_empty");
+    expect(thrown(() => v.remove("/")).code).to.equal("invalid_path");
+    expect(thrown(() => v.rename("/a", "/a/b")).code).to.equal("invalid_path");
+    expect(thrown(() => v.readFile("/../etc/passwd")).code).to.equal("invalid_path");
+    expect(thrown(() => v.readFile("relative")).code).to.equal("invalid_path");
     v.close();
-    expect(codeOf(() => v.stat("/"))).to.equal("invalid_state");
+    expect(thrown(() => v.stat("/")).code).to.equal("invalid_state");
     const ro = Volume.open(img, { readOnly: true });
-    expect(codeOf(() => ro.writeFile("/z", "z"))).to.equal("invalid_state");
+    expect(thrown(() => ro.writeFile("/z", "z")).code).to.equal("invalid_state");
     ro.close();
-    clean(img);
+    expectClean(img);
   });
 
   it("renames in place and moves between directories, fixing '..'", () => {
@@ -123,12 +98,12 @@ describe("volume operations", () => {
     v.rename("/y.txt", "/a/y.txt");
     v.rename("/a/b", "/c");
     v.rename("/c", "/C"); // the same name, case-insensitively: nothing to do
-    expect(codeOf(() => v.rename("/a/y.txt", "/c/deep.txt"))).to.equal("already_exists");
+    expect(thrown(() => v.rename("/a/y.txt", "/c/deep.txt")).code).to.equal("already_exists");
     expect(v.list("/").map((s) => s.name).sort()).to.deep.equal(["A", "C"]);
     expect(text(v.readFile("/c/deep.txt"))).to.equal("deep");
     expect(text(v.readFile("/a/y.txt"))).to.equal("x");
     v.close();
-    clean(img);
+    expectClean(img);
     expect(mtype(img, "/C/DEEP.TXT").toString()).to.equal("deep");
   });
 
@@ -143,7 +118,7 @@ describe("volume operations", () => {
     expect(v.usage().usedBytes).to.equal(before);
     expect(v.usage().files).to.equal(0);
     v.close();
-    clean(img);
+    expectClean(img);
   });
 
   it("keeps the dirty flags set while open for writing and clears them on close", () => {
@@ -154,7 +129,7 @@ describe("volume operations", () => {
     expect(r.status).to.equal(1);
     expect(r.output).to.include("Dirty bit is set");
     v.close();
-    clean(img);
+    expectClean(img);
     expect(Volume.open(img, { readOnly: true }).info().cleanlyClosed).to.equal(true);
   });
 
