@@ -1,0 +1,32 @@
+import { expect } from "chai";
+import * as esbuild from "esbuild";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { GUEST_BUNDLE_OPTIONS, guestEntrySource } from "../src/bundle.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+
+describe("guest SDK: what a guest bundle holds", () => {
+  it("bundles a controller with only the SDK and the protocol's light core: no io-ts, fp-ts or @msgpack/msgpack", async () => {
+    const out = await esbuild.build({
+      ...GUEST_BUNDLE_OPTIONS,
+      stdin: { contents: guestEntrySource("./examples/hello-js/controller.ts"), resolveDir: root, loader: "ts" },
+      write: false,
+      metafile: true,
+    });
+    const inputs = Object.keys(out.metafile!.inputs);
+    expect(inputs.filter((i) => i.includes("node_modules"))).to.deep.equal([]);
+    expect(inputs.filter((i) => i.startsWith("packages/protocol/")).sort()).to.deep.equal(
+      ["core", "frame-defaults", "negotiate", "zkguest-error"].map((m) => `packages/protocol/dist/src/${m}.js`),
+    );
+    const code = out.outputFiles![0]!.text;
+    // QuickJS has neither; the SDK must not reach for them.
+    expect(code).not.to.match(/TextEncoder|TextDecoder/);
+    // QuickJS compiles about 7-10 KB per ms: the bundle is most of a cold start.
+    expect(code.length).to.be.below(18 * 1024);
+  });
+
+  it("writes an entry that serves the controller module's default export", () => {
+    expect(guestEntrySource("./a b/controller.ts")).to.equal('import controller from "./a b/controller.ts";\nimport { serve } from "@zkguest/guest-sdk";\nserve(controller);\n');
+  });
+});

@@ -1,0 +1,176 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { decode, encode, ERROR_CODES, frame, toHex, type Message, type Value } from "@zkguest/protocol";
+import { str, value, writeFrame } from "../src/frame-writer.js";
+import { readFrame } from "../src/incoming.js";
+import { decodeUtf8, encodeUtf8 } from "../src/utf8.js";
+
+// The SDK's own MessagePack writer and strict reader, held to the reference implementation in
+// @zkguest/protocol: same bytes out, same verdicts in.
+
+const text = fc.string({ unit: "binary", maxLength: 20 });
+// Mostly ASCII keys (the writer's fast sort), sometimes any code point (its code point sort).
+const key = fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: "binary", maxLength: 6 })).filter((k) => k !== "__proto__");
+const valueArb: fc.Arbitrary<Value> = fc.letrec<{ v: Value }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: "small" },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+    fc.constantFrom(0, -1, -32, -33, 127, 128, 255, 256, -128, -129, 65535, 65536, -32768, -32769, 2 ** 32 - 1, 2 ** 32, -(2 ** 31), -(2 ** 31) - 1),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)),
+    text,
+    fc.uint8Array({ maxLength: 40 }),
+    fc.array(tie("v"), { maxLength: 4 }),
+    fc.dictionary(key, tie("v"), { maxKeys: 5, noNullPrototype: true }),
+  ),
+})).v;
+const fieldsArb = fc.dictionary(key, valueArb, { maxKeys: 5, noNullPrototype: true });
+const id = fc.nat({ max: 0xffffffff });
+const v = fc.constantFrom([1, 0] as const, [1, 3] as const);
+const logEntry = fc.record({ level: fc.constantFrom("debug", "info", "warn", "error"), message: text, fields: fieldsArb }, { requiredKeys: ["level", "message"] });
+const uint = fc.nat({ max: Number.MAX_SAFE_INTEGER });
+
+/** Frames a guest receives: the host's requests and the answers to its own. */
+const received: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({ v, id, kind: fc.constant("hello"), body: fc.record({ offer: fc.array(fc.tuple(fc.nat(0xffff), fc.nat(0xffff)), { maxLength: 3 }), host: text, limits: fc.record({ max_frame_bytes: uint, max_path_bytes: uint, max_log_message_bytes: uint, time_ms: uint }, { requiredKeys: ["max_frame_bytes", "max_path_bytes", "max_log_message_bytes"] }) }) }),
+  fc.record({ v, id, kind: fc.constant("witness.get"), body: fc.record({ args: valueArb }) }),
+  fc.record({ v, id, kind: fc.constant("proof.result"), body: fc.record({ success: fc.boolean(), args: valueArb, logs: fc.array(logEntry, { maxLength: 3 }), proof: fc.uint8Array({ maxLength: 20 }), error: fc.record({ code: fc.constantFrom(...ERROR_CODES), message: text }) }, { requiredKeys: ["success", "args", "logs"] }) }),
+  fc.record({ v, id, kind: fc.constant("ok"), body: fc.record({ value: valueArb }) }),
+  fc.record({ v, id, kind: fc.constant("error"), body: fc.record({ code: fc.constantFrom(...ERROR_CODES, "from_the_future"), message: text }) }),
+) as fc.Arbitrary<Message>;
+
+/** Whether some map in `v` has a key that JavaScript treats as an array index. */
+function hasIndexKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasIndexKey);
+  if (!v || typeof v !== "object" || v instanceof Uint8Array) return false;
+  return Object.entries(v).some(([k, x]) => String(Number(k) >>> 0) === k || hasIndexKey(x));
+}
+
+/** Changes to a valid frame: flip, drop, insert or cut bytes. */
+const byte = fc.oneof(fc.nat(255), fc.constantFrom(0xc1, 0xd4, 0xc7, 0xcf, 0xd3, 0xca, 0xcb, 0xdd, 0xdf, 0xdb, 0xc0, 0xa0, 0x80, 0x90, 0xff));
+const mutation = fc.array(fc.tuple(fc.constantFrom("flip", "drop", "insert", "cut"), fc.nat(), byte), { minLength: 1, maxLength: 3 });
+
+function mutate(bytes: Uint8Array, changes: [string, number, number][]): Uint8Array {
+  let b = [...bytes];
+  for (const [op, at, byte] of changes) {
+    const i = at % Math.max(b.length, 1);
+    if (op === "flip") b[i] = byte;
+    else if (op === "drop") b.splice(i, 1);
+    else if (op === "insert") b.splice(i, 0, byte);
+    else b = b.slice(0, i);
+  }
+  return new Uint8Array(b);
+}
+
+const GUEST_KINDS = ["witness.ready", "fs.store", "fs.read", "fs.list", "fs.stat", "fs.remove", "fs.mkdir", "log"];
+
+/** Both readers' verdicts on `bytes`: the same code, or the same message for the kinds a guest reads. */
+function sameVerdict(bytes: Uint8Array): void {
+  const ours = readFrame(bytes, 1 << 20);
+  const reference = decode(bytes, { maxFrameBytes: 1 << 20 });
+  if (reference._tag === "Right" && GUEST_KINDS.includes(reference.right.kind)) return; // the SDK refuses these as requests without reading their bodies
+  if (ours.ok && ours.frame.kind === "guest-request") return;
+  const hex = toHex(bytes);
+  if (reference._tag === "Left") {
+    expect(ours.ok, `${hex}: the reference refuses with ${reference.left.code}: ${reference.left.message}`).to.equal(false);
+    if (!ours.ok) expect(ours.refusal.code, `${hex}: ${reference.left.message} / ${ours.refusal.message}`).to.equal(reference.left.code);
+  } else {
+    expect(ours.ok ? ours.frame : ours.refusal, hex).to.deep.equal(reference.right);
+  }
+}
+
+describe("guest SDK wire codec against the reference (@zkguest/protocol)", () => {
+  it("reads every frame a guest receives as the reference does", () => {
+    fc.assert(fc.property(received, (m) => sameVerdict(encode(m))), { numRuns: 500 });
+  });
+
+  it("refuses exactly what the reference refuses, with the same code, on damaged frames", () => {
+    fc.assert(fc.property(received, mutation, (m, changes) => sameVerdict(mutate(encode(m), changes))), { numRuns: 3000 });
+  });
+
+  it("refuses the profile's traps: ext types, 0xc1, 64-bit integers past 2^53, deep nesting, __proto__, oversized frames", () => {
+    const hello = encode(frame("ok", 1, { value: null }));
+    const withValue = (valueBytes: number[]) => {
+      const at = [...hello].lastIndexOf(0xc0, hello.indexOf(0xa2)); // the nil of body.value
+      return new Uint8Array([...hello.slice(0, at), ...valueBytes, ...hello.slice(at + 1)]);
+    };
+    for (const bytes of [
+      withValue([0xd4, 0x01, 0x02]),
+      withValue([0xc1]),
+      withValue([0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 0]),
+      withValue([0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 0]),
+      withValue([...Array(32).fill(0x91), 0xc0]),
+      withValue([0x81, 0xa9, ...encodeUtf8("__proto__"), 0xc0]),
+      withValue([0x82, 0xa1, 0x61, 0xc0, 0xa1, 0x61, 0xc0]),
+      withValue([0xa2, 0xc3, 0x28]),
+      withValue([0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]),
+      withValue([0xdd, 0xff, 0xff, 0xff, 0xff]),
+      new Uint8Array([...hello, 0xc0]),
+    ]) {
+      sameVerdict(bytes);
+      expect(readFrame(bytes, 1 << 20).ok, toHex(bytes)).to.equal(false);
+    }
+    expect(readFrame(hello, hello.length - 1)).to.deep.include({ ok: false, refusal: { code: "frame_too_large", message: `frame is ${hello.length} bytes, the limit is ${hello.length - 1}` } });
+  });
+
+  it("writes the canonical bytes the reference writes (key order, smallest forms)", () => {
+    fc.assert(
+      // Not maps with array-index keys ("0", "10"): JavaScript objects list those first, in numeric
+      // order, and the reference encoder writes keys in object order (see the next test).
+      fc.property(id, fieldsArb.filter((f) => !hasIndexKey(f)), text, (n, fields, message) => {
+        const ours = writeFrame("log", n, [1, 0], 3, () => {
+          str("fields");
+          value(fields, "fields", 3);
+          str("level");
+          str("info");
+          str("message");
+          str(message);
+        });
+        expect(toHex(new Uint8Array(ours))).to.equal(toHex(encode(frame("log", n, { level: "info", message, fields }))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes array-index keys in byte order too, where object order differs", () => {
+    const ours = writeFrame("log", 1, [1, 0], 3, () => {
+      str("fields");
+      value({ "9": 1, "10": 2, "": 3, a: 4 }, "fields", 3);
+      str("level");
+      str("info");
+      str("message");
+      str("");
+    });
+    const fields = readFrame(new Uint8Array(ours), 1 << 20);
+    expect(fields.ok).to.equal(true);
+    const keys = toHex(new Uint8Array(ours)).split("a66669656c647384")[1]!.slice(0, 24);
+    expect(keys, "'' (a0) 3, '10' (a23130) 2, '9' (a139) 1").to.equal("a003a2313002a13901a16104");
+  });
+
+  it("encodes and decodes UTF-8 as TextEncoder and a fatal TextDecoder do", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom("\ud800", "\udfff", "a"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 30 }), (s) => {
+        expect(encodeUtf8(s)).to.deep.equal(new TextEncoder().encode(s));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 30 }), (bytes) => {
+        let expected: string | undefined;
+        try {
+          expected = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+        } catch {
+          expected = undefined;
+        }
+        let ours: string | undefined;
+        try {
+          ours = decodeUtf8(bytes);
+        } catch {
+          ours = undefined;
+        }
+        expect(ours).to.equal(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
