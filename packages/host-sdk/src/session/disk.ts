@@ -15,9 +15,13 @@ export class LazyDisk {
 
   /** The open volume; throws the store's ZkguestError (`corrupt_volume`, ...) if it cannot be opened. */
   get(): Volume {
-    // Batch durability: the phase's changes are committed together, with the store's barriers,
-    // when the disk is closed at the end of the phase (a crash loses them, never the volume).
-    this.volume ??= Volume.open(this.imagePath, { quota: this.quota, durability: "batch" });
+    // Ordered durability: each change is committed, in the crash-safe order, before the guest
+    // gets its answer, without an fsync per change. A worker terminated in the middle of a
+    // write (the hard stop) is a crash of the writer, which this survives; a crash of the
+    // machine may need fsck.fat. Batch mode would be cheaper still, but it keeps removed
+    // files' clusters until the commit, so a guest could not remove a file and then use the
+    // space in the same phase.
+    this.volume ??= Volume.open(this.imagePath, { quota: this.quota, durability: "ordered" });
     return this.volume;
   }
 
@@ -25,7 +29,7 @@ export class LazyDisk {
     return this.volume !== undefined;
   }
 
-  /** Commits and closes the volume if it was opened. */
+  /** Closes the volume if it was opened. */
   close(): void {
     const volume = this.volume;
     this.volume = undefined;

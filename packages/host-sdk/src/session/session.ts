@@ -195,6 +195,7 @@ function send<K extends HostRequestKind>(instance: GuestInstance, requests: Gues
   let responseBytes: Uint8Array;
   try {
     responseBytes = instance.handle(bytes);
+    requests.sampleMemory();
   } catch (e) {
     return E.left(requests.fatal ?? runErrorOf(e));
   } finally {
