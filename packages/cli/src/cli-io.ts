@@ -1,4 +1,4 @@
-import { isZkguestError } from "@zkguest/protocol";
+import { isZkguestError } from "@zkguest/protocol/core";
 
 /** The streams a command talks to; tests pass their own. */
 export interface CliIO {
