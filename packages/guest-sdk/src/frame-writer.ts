@@ -1,5 +1,5 @@
 import { MAX_FRAME_DEPTH, ZkguestError, type Version } from "@zkguest/protocol/core";
-import { writeUtf8 } from "./utf8.js";
+import { utf8Length, writeUtf8 } from "./utf8.js";
 
 /**
  * Writes frames in the canonical MessagePack encoding of SPEC.md §3.2: smallest integer,
@@ -27,14 +27,14 @@ export function writeFrame(kind: string, id: number, v: Version, bodyFields: num
   pos = 0;
   try {
     map(4);
-    str("body");
+    name("body");
     map(bodyFields);
     writeBody();
-    str("id");
+    name("id");
     int(id);
-    str("kind");
-    str(kind);
-    str("v");
+    name("kind");
+    name(kind);
+    name("v");
     array(2);
     int(v[0]);
     int(v[1]);
@@ -105,14 +105,29 @@ export function int(n: number): void {
 }
 
 export function str(s: string): void {
-  // Reserve the largest header, write the bytes, then move them behind the header that fits.
-  const start = room(5 + s.length * 3);
-  const end = writeUtf8(s, buf, start + 5);
-  const n = end - start - 5;
-  pos = start;
+  const n = utf8Length(s);
   sized(n, 0xa0, 32, 0xda, true);
-  buf.copyWithin(pos, start + 5, end);
-  pos += n;
+  room(n);
+  writeUtf8(s, buf, pos - n);
+}
+
+/** Encoded names (keys, kinds, levels, modes, codes): a protocol name is encoded once per guest. */
+const names = new Map<string, Uint8Array>();
+
+/**
+ * Writes a string from the protocol's small fixed vocabulary (a key, kind, level, mode or error
+ * code), from a cache: QuickJS runs per-character loops slowly, and these are most of a frame.
+ */
+export function name(s: string): void {
+  let bytes = names.get(s);
+  if (!bytes) {
+    const at = pos;
+    str(s);
+    bytes = buf.slice(at, pos);
+    names.set(s, bytes);
+    pos = at;
+  }
+  buf.set(bytes, room(bytes.length));
 }
 
 export function bin(bytes: Uint8Array): void {

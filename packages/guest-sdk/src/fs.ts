@@ -1,5 +1,5 @@
 import { ZkguestError, type Stat, type StoreMode, type Value } from "@zkguest/protocol/core";
-import { bool, bin, int, str } from "./frame-writer.js";
+import { bin, bool, int, name, str } from "./frame-writer.js";
 import { activeSession } from "./session.js";
 import { encodeUtf8 } from "./utf8.js";
 
@@ -34,11 +34,11 @@ function write(path: string, data: Uint8Array | string, mode: StoreMode): Stat {
   const bytes = typeof data === "string" ? encodeUtf8(data) : data;
   if (!(bytes instanceof Uint8Array)) throw new ZkguestError("malformed_frame", "fs.store: data must be a Uint8Array or a string");
   const value = activeSession().request("fs.store", 3, () => {
-    str("data");
+    name("data");
     bin(bytes);
-    str("mode");
-    str(mode);
-    str("path");
+    name("mode");
+    name(mode);
+    name("path");
     str(checkPath(path));
   });
   return expectResult(isStat, value, "fs.store", "a Stat");
@@ -46,7 +46,7 @@ function write(path: string, data: Uint8Array | string, mode: StoreMode): Stat {
 
 function simple(kind: "fs.list" | "fs.stat" | "fs.remove", path: string): Value {
   return activeSession().request(kind, 1, () => {
-    str("path");
+    name("path");
     str(checkPath(path));
   });
 }
@@ -78,11 +78,11 @@ export const fs = {
       expectResult(
         isBytes,
         session.request("fs.read", 3, () => {
-          str("length");
+          name("length");
           int(length);
-          str("offset");
+          name("offset");
           int(offset);
-          str("path");
+          name("path");
           str(checkPath(path));
         }),
         "fs.read",
@@ -130,10 +130,10 @@ export const fs = {
     const parents = options.parents;
     const value = activeSession().request("fs.mkdir", parents === undefined ? 1 : 2, () => {
       if (parents !== undefined) {
-        str("parents");
+        name("parents");
         bool(parents);
       }
-      str("path");
+      name("path");
       str(checkPath(path));
     });
     expectResult(isNil, value, "fs.mkdir", "nil");

@@ -151,3 +151,23 @@ export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true;
     throw e;
   }
 }
+
+/** The canonical bytes of an `ok` frame with a nil value, around its id: `{body: {value: nil}, id: `, then `, kind: "ok", v: [`. */
+const OK_NIL_HEAD = [0x84, 0xa4, 0x62, 0x6f, 0x64, 0x79, 0x81, 0xa5, 0x76, 0x61, 0x6c, 0x75, 0x65, 0xc0, 0xa2, 0x69, 0x64];
+const OK_NIL_TAIL = [0xa4, 0x6b, 0x69, 0x6e, 0x64, 0xa2, 0x6f, 0x6b, 0xa1, 0x76, 0x92];
+
+/**
+ * Whether `b` is exactly the canonical `ok nil` answer to request `id` at version `v` (the
+ * answer to every log and most other requests), recognised by comparing bytes instead of
+ * decoding: the strict reader is slow in QuickJS, and would read these bytes the same way.
+ * Anything else, including a valid non-canonical encoding, goes to readFrame.
+ */
+export function isOkNil(b: Uint8Array, id: number, v: Version): boolean {
+  const idBytes = id < 0x80 ? [id] : id < 0x100 ? [0xcc, id] : id < 0x10000 ? [0xcd, id >> 8, id & 0xff] : [0xce, id >>> 24, (id >> 16) & 0xff, (id >> 8) & 0xff, id & 0xff];
+  if (v[0] >= 0x80 || v[1] >= 0x80 || b.length !== OK_NIL_HEAD.length + idBytes.length + OK_NIL_TAIL.length + 2) return false;
+  let p = 0;
+  for (let i = 0; i < OK_NIL_HEAD.length; i++) if (b[p++] !== OK_NIL_HEAD[i]) return false;
+  for (let i = 0; i < idBytes.length; i++) if (b[p++] !== idBytes[i]) return false;
+  for (let i = 0; i < OK_NIL_TAIL.length; i++) if (b[p++] !== OK_NIL_TAIL[i]) return false;
+  return b[p] === v[0] && b[p + 1] === v[1];
+}

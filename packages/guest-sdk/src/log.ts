@@ -1,5 +1,5 @@
 import { ZkguestError, type LogLevel } from "@zkguest/protocol/core";
-import { str, value } from "./frame-writer.js";
+import { name, str, value } from "./frame-writer.js";
 import { activeSession } from "./session.js";
 import { encodeUtf8 } from "./utf8.js";
 
@@ -18,13 +18,13 @@ function send(level: LogLevel, message: string, fields?: LogFields): void {
   }
   const answer = session.request("log", fields === undefined ? 2 : 3, () => {
     if (fields !== undefined) {
-      str("fields");
+      name("fields");
       // body.fields is a map at nesting level 3 (envelope, body, fields).
       value(fields, "fields", 3);
     }
-    str("level");
-    str(level);
-    str("message");
+    name("level");
+    name(level);
+    name("message");
     str(text);
   });
   if (answer !== null) throw new ZkguestError("malformed_frame", "the host answered log with something other than nil");

@@ -11,8 +11,8 @@ import {
   type Witness,
 } from "@zkguest/protocol/core";
 import type { Controller } from "./controller.js";
-import { array, bin, int, map, nil, str, writeFrame } from "./frame-writer.js";
-import { readFrame, type Incoming } from "./incoming.js";
+import { array, bin, int, map, name, nil, str, writeFrame } from "./frame-writer.js";
+import { isOkNil, readFrame, type Incoming } from "./incoming.js";
 
 /** The SDK's name and version, sent in the answer to `hello`. */
 export const GUEST_SDK = "zkguest-guest-sdk/0.1.0";
@@ -84,11 +84,11 @@ export class GuestSession {
     this.limits = body.limits;
     // The answer to hello carries this side's highest version (SPEC.md §8).
     return writeFrame("ok", id, PROTOCOL_VERSION, 1, () => {
-      str("value");
+      name("value");
       map(2);
-      str("guest");
+      name("guest");
       str(GUEST_SDK);
-      str("version");
+      name("version");
       array(2);
       int(chosen.right[0]);
       int(chosen.right[1]);
@@ -131,7 +131,7 @@ export class GuestSession {
     if (this.#sent !== undefined) throw new ZkguestError("invalid_state", "ready() was already called in this witness step");
     if (!Array.isArray(witnesses)) throw new ZkguestError("malformed_frame", "ready(): witnesses must be an array");
     this.request("witness.ready", 1, () => {
-      str("witnesses");
+      name("witnesses");
       array(witnesses.length);
       witnesses.forEach(writeWitness);
     });
@@ -153,7 +153,9 @@ export class GuestSession {
     const frame = writeFrame(kind, id, this.#version, fields, writeBody);
     const max = this.limits.max_frame_bytes;
     if (frame.byteLength > max) throw new ZkguestError("frame_too_large", `the ${kind} frame is ${frame.byteLength} bytes, the host's limit is ${max}`);
-    const read = readFrame(new Uint8Array(call(frame)), max);
+    const answer = new Uint8Array(call(frame));
+    if (isOkNil(answer, id, this.#version)) return null;
+    const read = readFrame(answer, max);
     if (!read.ok) throw new ZkguestError(read.refusal.code, `the host's answer to ${kind}: ${read.refusal.message}`);
     const r = read.frame;
     if (r.kind === "error" && r.id === id) throw new ZkguestError(r.body.code, r.body.message);
@@ -163,16 +165,16 @@ export class GuestSession {
 
   #ok(id: number): ArrayBuffer {
     return writeFrame("ok", id, this.#version, 1, () => {
-      str("value");
+      name("value");
       nil();
     });
   }
 
   #error(id: number, code: ErrorCode, message: string): ArrayBuffer {
     return writeFrame("error", id, this.#version, 2, () => {
-      str("code");
-      str(code);
-      str("message");
+      name("code");
+      name(code);
+      name("message");
       str(message);
     });
   }
@@ -189,10 +191,10 @@ function proofResult(b: ProofBody) {
 /** One witness (SPEC.md §4.2), its fields in canonical order. */
 function writeWitness(x: Witness, i: number): void {
   const bad = (why: string) => new ZkguestError("malformed_frame", `witnesses[${i}]: ${why}`);
-  const field = (name: string, isOk: (u: unknown) => boolean, expected: string) => {
-    const v = (x as unknown as Record<string, unknown>)[name];
-    if (!isOk(v)) throw bad(`${name} must be ${expected}`);
-    str(name);
+  const field = (field: string, isOk: (u: unknown) => boolean, expected: string) => {
+    const v = (x as unknown as Record<string, unknown>)[field];
+    if (!isOk(v)) throw bad(`${field} must be ${expected}`);
+    name(field);
     if (typeof v === "string") str(v);
     else bin(v as Uint8Array);
   };
@@ -203,12 +205,12 @@ function writeWitness(x: Witness, i: number): void {
   } else if (x?.type === "state_proof") {
     map(5);
     field("domain", (u) => typeof u === "string", "a string");
-    for (const name of ["payload", "proof", "root"]) field(name, isBytes, "a Uint8Array");
+    for (const part of ["payload", "proof", "root"]) field(part, isBytes, "a Uint8Array");
   } else {
     throw bad(`type must be "data" or "state_proof"`);
   }
-  str("type");
-  str(x.type);
+  name("type");
+  name(x.type);
 }
 
 let active: GuestSession | undefined;

@@ -1,8 +1,24 @@
 // UTF-8 without TextEncoder/TextDecoder, which QuickJS does not have.
 
+/** The number of bytes `s` takes in UTF-8 (as writeUtf8 writes it). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: 2 units, 4 bytes.
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /**
  * Writes `s` as UTF-8 into `out` at `pos` and returns the position after it. `out` must have
- * room for `3 * s.length` bytes (the most a UTF-16 string can take). A lone surrogate becomes
+ * room for utf8Length(s) bytes. A lone surrogate becomes
  * U+FFFD, as TextEncoder does, so the bytes are always valid UTF-8.
  */
 export function writeUtf8(s: string, out: Uint8Array, pos: number): number {
