@@ -16,51 +16,48 @@ function prelude(seed: readonly [number, number, number, number], clockStartMs: 
   delete g.__zkguest_print;
 
   let [a, b, c, d] = seed;
-  const rotl = (x: number, k: number) => (x << k) | (x >>> (32 - k));
-  Math.random = function random() {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+  // xoshiro128**: the result is rotl(b * 5, 7) * 9; then the state steps.
+  Math.random = () => {
+    const x = Math.imul(b, 5);
+    const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
     const t = b << 9;
     c ^= a;
     d ^= b;
     b ^= c;
     a ^= d;
     c ^= t;
-    d = rotl(d, 11);
+    d = (d << 11) | (d >>> 21);
     return result / 4294967296;
   };
 
   const RealDate = Date;
   const proto = RealDate.prototype as unknown as Record<string, unknown>;
   let clock = clockStartMs;
-  const now = () => clock++;
-  const FixedDate = function Date(this: unknown, ...args: unknown[]) {
-    if (!new.target) return new RealDate(now()).toUTCString();
-    const time = args.length === 0 ? now() : args.length === 1 ? args[0] : RealDate.UTC(...(args as [number, number]));
-    return Reflect.construct(RealDate, [time], new.target);
-  } as unknown as DateConstructor;
-  Object.assign(FixedDate, { now, parse: RealDate.parse, UTC: RealDate.UTC });
-  Object.defineProperty(FixedDate, "prototype", { value: RealDate.prototype });
-  Object.defineProperty(proto, "constructor", { value: FixedDate, writable: true, configurable: true });
+  function FixedDate(this: unknown, ...args: unknown[]): unknown {
+    if (!new.target) return new RealDate(clock++).toUTCString();
+    return Reflect.construct(RealDate, args.length === 0 ? [clock++] : args.length === 1 ? args : [RealDate.UTC(...(args as [number]))], new.target);
+  }
+  FixedDate.prototype = proto;
+  FixedDate.now = () => clock++;
+  FixedDate.parse = RealDate.parse;
+  FixedDate.UTC = RealDate.UTC;
+  proto.constructor = FixedDate;
   for (const part of ["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds", "Milliseconds"]) {
     proto[`get${part}`] = proto[`getUTC${part}`];
-    if (part !== "Day") proto[`set${part}`] = proto[`setUTC${part}`];
+    proto[`set${part}`] = proto[`setUTC${part}`];
   }
   proto.getTimezoneOffset = () => 0;
   for (const name of ["toString", "toDateString", "toTimeString", "toLocaleString", "toLocaleDateString", "toLocaleTimeString"]) proto[name] = proto.toUTCString;
   g.Date = FixedDate;
 
-  const text = (args: unknown[]) =>
-    args
-      .map((x) => {
-        if (typeof x === "string") return x;
-        try {
-          return JSON.stringify(x) ?? String(x);
-        } catch {
-          return String(x);
-        }
-      })
-      .join(" ");
-  const line = (level: number) => (...args: unknown[]) => print(level, text(args));
+  const show = (x: unknown) => {
+    try {
+      return typeof x === "string" ? x : (JSON.stringify(x) ?? String(x));
+    } catch {
+      return String(x);
+    }
+  };
+  const line = (level: number) => (...args: unknown[]) => print(level, args.map(show).join(" "));
   g.console = { log: line(0), info: line(0), debug: line(0), warn: line(1), error: line(1) };
 }
 

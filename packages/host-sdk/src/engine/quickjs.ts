@@ -87,18 +87,13 @@ export class QuickJsEngine implements Engine {
     await this.#reloading;
   }
 
-  /** The module to run on; throws if a trap broke it and `ready()` has not replaced it yet. */
+  /** The module to run on (for QuickJsInstance); throws if a trap broke it and `ready()` has not replaced it yet. */
   module(): QuickJSWASMModule {
     if (!this.healthy || !this.#module) throw new ZkguestError("internal", "the QuickJS module was broken by a host-level trap; await engine.ready() before the next run");
     return this.#module;
   }
 
-  /** Called when QuickJS code ended in a host-level exception: the module's state is unknown. */
-  broken(module: QuickJSWASMModule): void {
-    discardQuickJsModule(module);
-  }
-
-  /** The stack a guest gets for `limits`. */
+  /** The stack a guest gets for `limits`: its stackBytes, capped (see QuickJsEngineOptions.maxStackBytes). */
   stackBytes(limits: EngineLimits): number {
     return Math.min(limits.stackBytes, this.#maxStackBytes);
   }
@@ -154,7 +149,6 @@ function prngState(seed: Uint8Array | string): [number, number, number, number] 
 
 /** One run phase of a JS guest: a QuickJS runtime and context of its own. */
 export class QuickJsInstance implements GuestInstance {
-  readonly #engine: QuickJsEngine;
   readonly #module: QuickJSWASMModule;
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
@@ -171,19 +165,19 @@ export class QuickJsInstance implements GuestInstance {
   #droppedBytes = 0;
 
   constructor(engine: QuickJsEngine, source: string, host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions) {
-    this.#engine = engine;
     this.#module = engine.module();
     this.#host = host;
     this.#limits = limits;
     this.#stackBytes = engine.stackBytes(limits);
     this.#runtime = this.#module.newRuntime();
     try {
-      this.#runtime.setMemoryLimit(limits.memoryBytes);
-      this.#runtime.setMaxStackSize(this.#stackBytes);
-      this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
       this.#context = this.#runtime.newContext();
       // computeMemoryUsage() needs a context; this makes it use ours instead of creating one.
       this.#runtime.context = this.#context;
+      // After the context: its built-ins are the engine's, the limit is for what the guest allocates.
+      this.#runtime.setMemoryLimit(limits.memoryBytes);
+      this.#runtime.setMaxStackSize(this.#stackBytes);
+      this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
     } catch (e) {
       this.#runtime.dispose();
       throw this.#fromHost(e);
@@ -249,7 +243,7 @@ export class QuickJsInstance implements GuestInstance {
       this.#runtime.dispose();
     } catch {
       // QuickJS could not free the runtime cleanly (an abort in its own checks): do not reuse the module.
-      this.#engine.broken(this.#module);
+      discardQuickJsModule(this.#module);
     }
   }
 
@@ -293,7 +287,7 @@ export class QuickJsInstance implements GuestInstance {
    * inconsistent now, so the engine stops using it.
    */
   #fromHost(e: unknown): GuestFailure {
-    this.#engine.broken(this.#module);
+    discardQuickJsModule(this.#module);
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       return GuestFailure.limitExceeded("stack", `the guest's calls exhausted the host thread's native stack (${message}); the QuickJS module is reloaded`);
