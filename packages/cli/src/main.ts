@@ -2,9 +2,12 @@ import { describeError, UsageError, type CliIO, type Command } from "./cli-io.js
 
 /** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  build: { summary: "bundle a controller (or a .wasm module) into a guest artifact", load: async () => (await import("./commands/build.js")).buildCommand },
   demo: { summary: "run the demo", load: async () => (await import("./commands/demo.js")).demoCommand },
   fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => (await import("./commands/fs.js")).fsCommand },
+  init: { summary: "scaffold a guest project that builds, tests and runs", load: async () => (await import("./commands/init.js")).initCommand },
   protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
+  run: { summary: "run a guest through the whole proof lifecycle with the dev prover", load: async () => (await import("./commands/run.js")).runCommand },
 };
 
 function usage(): string {

@@ -1,0 +1,64 @@
+import { ZkguestError } from "@zkguest/protocol/core";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { EXIT_OK, UsageError, type Command } from "../cli-io.js";
+import { parseCommandLine } from "../command-line.js";
+import { scaffoldFiles, type ZkguestDependencies } from "../scaffold.js";
+
+/** packages/cli, from dist/src/commands/init.js. */
+const CLI_DIR = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** `zkguest init DIR`: a new guest project that builds, tests and runs as it is. */
+export const initCommand: Command = async (argv, io) => {
+  const { args } = parseCommandLine("init", argv, ["DIR"]);
+  const dir = path.resolve(args["DIR"]!);
+  const name = packageName(path.basename(dir));
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new ZkguestError("already_exists", `${args["DIR"]}: directory exists and is not empty`);
+  const files = scaffoldFiles(name, zkguestDependencies(dir));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+  const shown = path.relative(process.cwd(), dir) || ".";
+  io.stdout.write(
+    [
+      `created ${shown}/: ${Object.keys(files).join(", ")}`,
+      "next:",
+      `  cd ${shown} && npm install`,
+      `  npm run build    # zkguest build controller.ts -o ${name}.zkg`,
+      "  npm test         # runs the controller against an in-process host",
+      "  npm start        # builds and runs it with the dev prover",
+      "",
+    ].join("\n"),
+  );
+  return EXIT_OK;
+};
+
+/** An npm package name (and artifact name) from a directory name. */
+function packageName(base: string): string {
+  const name = base.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "");
+  if (!name) throw new UsageError(`init: cannot make a package name from '${base}'`);
+  return name;
+}
+
+/**
+ * Run from a checkout of the zkguest repository, the project depends on its packages by `file:`
+ * paths (they are not published from there); otherwise on this CLI's version from the registry.
+ */
+function zkguestDependencies(projectDir: string): ZkguestDependencies {
+  const repo = path.resolve(CLI_DIR, "../..");
+  const local = (pkg: string) => `file:${path.relative(projectDir, path.join(repo, "packages", pkg)).split(path.sep).join("/")}`;
+  if (isZkguestCheckout(repo)) return { guestSdk: local("guest-sdk"), hostSdk: local("host-sdk"), cli: local("cli") };
+  const { version } = JSON.parse(readFileSync(path.join(CLI_DIR, "package.json"), "utf8")) as { version: string };
+  return { guestSdk: `^${version}`, hostSdk: `^${version}`, cli: `^${version}` };
+}
+
+function isZkguestCheckout(repo: string): boolean {
+  try {
+    const root = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { workspaces?: string[] };
+    return (root.workspaces ?? []).includes("packages/guest-sdk");
+  } catch {
+    return false;
+  }
+}

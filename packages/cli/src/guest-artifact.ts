@@ -1,0 +1,72 @@
+import { createArtifact, readArtifact, type Artifact } from "@zkguest/host-sdk";
+import { SUPPORTED_VERSIONS, ZkguestError, type Version } from "@zkguest/protocol/core";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { BuildError, bundleController } from "./bundle.js";
+import { EXIT_FAILED, UsageError, type CliIO } from "./cli-io.js";
+
+/** What a GUEST argument may be, by extension. */
+const CONTROLLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/**
+ * Builds the artifact for a controller (bundled with the guest SDK) or a wasm32-wasi module.
+ * `name` is the manifest's name. Throws BuildError when a controller does not compile.
+ */
+export async function buildArtifact(file: string, name: string): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
+  const ext = path.extname(file).toLowerCase();
+  const protocol = protocolRange();
+  requireFile(file);
+  if (ext === ".wasm") {
+    const code = readFileSync(file);
+    if (!WASM_MAGIC.every((b, i) => code[i] === b)) {
+      throw new BuildError([`${file}: not a WebAssembly module (no \\0asm header)`]);
+    }
+    return createArtifact({ name, engine: "wasm", code, protocol });
+  }
+  if (CONTROLLER_EXTENSIONS.includes(ext)) {
+    const { code, sdk } = await bundleController(file);
+    return createArtifact({ name, engine: "js", code, protocol, sdk });
+  }
+  throw new UsageError(`${file}: expected a controller (${CONTROLLER_EXTENSIONS.join(", ")}) or a .wasm module`);
+}
+
+/**
+ * A GUEST argument of `zkguest run`: a `.zkg` artifact is read as it is; anything else is built
+ * on the fly, named after its file.
+ */
+export async function loadGuest(file: string): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
+  if (path.extname(file).toLowerCase() !== ".zkg") return buildArtifact(file, nameOf(file));
+  requireFile(file);
+  const bytes = readFileSync(file);
+  return { artifact: readArtifact(bytes), bytes };
+}
+
+function requireFile(file: string): void {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new ZkguestError("not_found", `${file}: no such file`);
+}
+
+/** The default artifact name: the file's name without its extension. */
+export function nameOf(file: string): string {
+  return path.basename(file, path.extname(file));
+}
+
+/** The protocol versions this toolchain's SDK speaks, lowest and highest. */
+function protocolRange(): { min: Version; max: Version } {
+  const sorted = [...SUPPORTED_VERSIONS].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return { min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+/**
+ * Runs a command body that builds a guest; a BuildError is printed one line per problem
+ * (`zkguest: build: controller.ts:3:7: ...`) and gives exit code 1.
+ */
+export async function reportingBuildErrors(io: CliIO, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (!(err instanceof BuildError)) throw err;
+    io.stderr.write(err.problems.map((p) => `zkguest: build: ${p}\n`).join(""));
+    return EXIT_FAILED;
+  }
+}

@@ -1,0 +1,79 @@
+import type { Host, LogRecord, RunReport } from "@zkguest/host-sdk";
+import { isZkguestError } from "@zkguest/protocol/core";
+import type { CliIO } from "./cli-io.js";
+
+/** A file the run stored, with its content as read back from the disk afterwards. */
+export interface StoredFile {
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+/** Reads back every file the report lists (a file removed since is left out). */
+export async function readStoredFiles(host: Host, report: RunReport, options: { image?: string }): Promise<StoredFile[]> {
+  const out: StoredFile[] = [];
+  for (const { path } of report.files) {
+    try {
+      out.push({ path, data: await host.readFile(report.program, path, options) });
+    } catch (err) {
+      if (!(isZkguestError(err) && err.code === "not_found")) throw err;
+    }
+  }
+  return out;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+
+/** JSON.stringify replacer: bytes as lower-case hex strings. */
+function bytesAsHex(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? hex(value) : value;
+}
+
+/** The report for `--json`: every byte string as hex, the stored files with their content. */
+export function reportJson(name: string, report: RunReport, stored: readonly StoredFile[]): unknown {
+  return JSON.parse(JSON.stringify({ name, ...report, stored }, bytesAsHex));
+}
+
+const PREVIEW_BYTES = 32;
+const MiB = 2 ** 20;
+
+/** The human form: the logs of both phases, the report, then the files stored and their first bytes. */
+export function printRun(io: CliIO, name: string, report: RunReport, stored: readonly StoredFile[]): void {
+  const out: string[] = [];
+  out.push("logs:");
+  if (report.logs.length === 0) out.push("  (none)");
+  for (const record of report.logs) out.push(...logLines(record));
+  const r = report.resources;
+  out.push(
+    "report:",
+    row("status", report.error ? `${report.status} (${report.error.code}${report.error.limit ? `, limit: ${report.error.limit}` : ""}): ${report.error.message}` : report.status),
+    row("program", `${name} ${report.program}`),
+    row("witnesses", `${report.witnesses.length}, sha256 ${report.witnessesHash}`),
+    row("proof", report.proof ? `${report.proof.length} bytes (dev prover: not a real proof)` : "none"),
+    row("time", `witness ${ms(r.witnessMs)}, prove ${ms(r.proveMs)}, entrypoint ${ms(r.entrypointMs)}`),
+    row("resources", `peak memory ${(r.peakMemoryBytes / MiB).toFixed(2)} MiB, ${r.hostCalls} host calls, ${r.bytesStored} bytes stored`),
+    "stored:",
+  );
+  if (stored.length === 0) out.push("  (nothing)");
+  for (const f of stored) {
+    const preview = hex(f.data.subarray(0, PREVIEW_BYTES)) + (f.data.length > PREVIEW_BYTES ? "..." : "");
+    out.push(`  ${f.path}  ${f.data.length} bytes  ${preview}`);
+  }
+  io.stdout.write(out.join("\n") + "\n");
+}
+
+function row(label: string, text: string): string {
+  return `  ${label.padEnd(10)} ${text}`;
+}
+
+function ms(x: number): string {
+  return `${x.toFixed(1)} ms`;
+}
+
+/** `  [witness] info  message {"fields":...}`, host lines marked as such, then the stack indented. */
+function logLines(record: LogRecord): string[] {
+  const who = record.source === "host" ? "host " : "";
+  const fields = record.fields === undefined ? "" : ` ${JSON.stringify(record.fields, bytesAsHex)}`;
+  const head = `  ${`[${record.phase}]`.padEnd(12)} ${who}${record.level.padEnd(5)} ${record.message}${fields}`;
+  const stack = (record.stack ?? "").split("\n").filter((l) => l.trim() !== "").map((l) => `      ${l.trim()}`);
+  return [head, ...stack];
+}

@@ -1,0 +1,182 @@
+/**
+ * The files of a new guest project (`zkguest init`): a controller, a mocha test that runs it
+ * against an in-process host, and what builds and tests them. Pure text; init.ts writes it.
+ */
+
+/** How the project refers to each zkguest package: a version range, or a `file:` path inside this repository. */
+export interface ZkguestDependencies {
+  readonly guestSdk: string;
+  readonly hostSdk: string;
+  readonly cli: string;
+}
+
+/** The tools the project's tests use; the same versions as this repository's (a test checks it). */
+export const TOOL_VERSIONS = {
+  "@types/chai": "^5.2.3",
+  "@types/mocha": "^10.0.10",
+  "@types/node": "^20.19.0",
+  chai: "^5.2.0",
+  mocha: "^11.7.0",
+  typescript: "5.9.3",
+} as const;
+
+/** Where the controller stores its proof; the test and the README read it back from there. */
+const PROOF_PATH = "/var/share/proof.bin";
+const EXAMPLE_ARGS = '{"numbers":[1,2,3]}';
+
+export function scaffoldFiles(name: string, deps: ZkguestDependencies): Record<string, string> {
+  return {
+    "package.json": packageJson(name, deps),
+    "tsconfig.json": TSCONFIG,
+    "controller.ts": CONTROLLER,
+    "test/controller.test.ts": controllerTest(name),
+    "README.md": readme(name),
+    ".gitignore": "node_modules/\ndist/\n*.zkg\n*.img\n",
+  };
+}
+
+function packageJson(name: string, deps: ZkguestDependencies): string {
+  const pkg = {
+    name,
+    version: "0.1.0",
+    private: true,
+    type: "module",
+    scripts: {
+      build: `zkguest build controller.ts -o ${name}.zkg`,
+      test: "tsc -p . && mocha 'dist/test/**/*.test.js'",
+      start: `zkguest build controller.ts -o ${name}.zkg && zkguest run ${name}.zkg --args '${EXAMPLE_ARGS}' --image ${name}.img`,
+    },
+    dependencies: { "@zkguest/guest-sdk": deps.guestSdk },
+    devDependencies: { "@zkguest/host-sdk": deps.hostSdk, zkguest: deps.cli, ...TOOL_VERSIONS },
+  };
+  return JSON.stringify(pkg, null, 2) + "\n";
+}
+
+const TSCONFIG = `${JSON.stringify(
+  {
+    compilerOptions: {
+      target: "ES2022",
+      lib: ["ES2022"],
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      skipLibCheck: true,
+      outDir: "dist",
+      rootDir: ".",
+      types: ["node", "mocha"],
+    },
+    include: ["controller.ts", "test"],
+  },
+  null,
+  2,
+)}\n`;
+
+const CONTROLLER = `import { defineController, encodeUtf8, fs, log } from "@zkguest/guest-sdk";
+
+/** The request's arguments: the numbers whose sum the circuit proves. */
+type Args = { numbers: number[] };
+
+/**
+ * Where the proof goes on the program's disk. Every path component is a FAT 8.3 name: at most
+ * 8 characters, then at most 3 after the dot ("proof.json" is refused with invalid_name).
+ */
+const PROOF_PATH = "${PROOF_PATH}";
+
+export default defineController<Args>({
+  // Runs in the sandbox: no Node API, no clock, no randomness. The same arguments give the
+  // same witnesses, byte for byte.
+  getWitnesses(args) {
+    const numbers = args?.numbers;
+    if (!Array.isArray(numbers) || !numbers.every((n) => typeof n === "number")) {
+      throw new TypeError("args.numbers must be an array of numbers");
+    }
+    const sum = numbers.reduce((a, b) => a + b, 0);
+    log.info("computing witnesses", { count: numbers.length, sum });
+    return [{ type: "data", data: encodeUtf8(JSON.stringify({ numbers, sum })) }];
+  },
+
+  // Called when proving has ended, successfully or not.
+  entrypoint(result) {
+    if (!result.success || !result.proof) {
+      log.error("proving failed", { code: result.error?.code ?? "internal" });
+      return;
+    }
+    const stat = fs.store(PROOF_PATH, result.proof);
+    log.info("proof stored", { path: PROOF_PATH, bytes: stat.size });
+  },
+});
+`;
+
+function controllerTest(name: string): string {
+  return `import { Host } from "@zkguest/host-sdk";
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildArtifact } from "zkguest";
+
+// Runs the controller through the whole lifecycle (witness step, dev prover, entrypoint) in an
+// in-process host with the same sandbox, limits and FAT-16 disk as the real one.
+const CONTROLLER = fileURLToPath(new URL("../../controller.ts", import.meta.url));
+
+describe("${name} controller", function () {
+  this.timeout(30_000);
+  let dataDir: string;
+  let host: Host;
+  let program: string;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), "${name}-test-"));
+    host = await Host.create({ dataDir, devMode: true, poolSize: 1 });
+    program = await host.deploy((await buildArtifact(CONTROLLER, "${name}")).bytes);
+  });
+
+  after(async () => {
+    await host?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("proves and stores the proof on the program's disk", async () => {
+    const report = await host.prove(program, { numbers: [1, 2, 3] });
+    expect(report.status, report.error?.message).to.equal("proved");
+    expect(report.logs.map((l) => l.message)).to.include.members(["computing witnesses", "proof stored"]);
+    const stored = await host.readFile(program, "${PROOF_PATH}");
+    expect(Buffer.from(stored).equals(Buffer.from(report.proof!))).to.equal(true);
+  });
+
+  it("gives the same witnesses for the same arguments", async () => {
+    const a = await host.execute(program, { numbers: [4, 5] });
+    const b = await host.execute(program, { numbers: [4, 5] });
+    expect(a.status).to.equal("executed");
+    expect(a.witnessesHash).to.equal(b.witnessesHash);
+  });
+
+  it("fails with guest_error on bad arguments", async () => {
+    const report = await host.prove(program, { numbers: "nope" });
+    expect(report.status).to.equal("failed");
+    expect(report.error?.code).to.equal("guest_error");
+    expect(report.error?.message).to.include("args.numbers must be an array of numbers");
+  });
+});
+`;
+}
+
+function readme(name: string): string {
+  return `# ${name}
+
+A zkguest guest program: \`controller.ts\` computes the witnesses from the request's arguments
+and, once proved, stores the proof at \`${PROOF_PATH}\` on the program's own FAT-16 disk.
+
+\`\`\`sh
+npm install
+npm run build    # zkguest build controller.ts -o ${name}.zkg
+npm test         # type-checks, then runs the controller against an in-process host
+npm start        # builds, then zkguest run ${name}.zkg --args '${EXAMPLE_ARGS}' --image ${name}.img
+\`\`\`
+
+After \`npm start\`, the proof is on the disk image: \`npx zkguest fs cat ${name}.img ${PROOF_PATH} | xxd\`.
+
+See the zkguest guide for guest authors (docs/guest-authors.md in the zkguest repository).
+`;
+}

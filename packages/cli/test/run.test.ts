@@ -1,0 +1,152 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { BIN, REPO, tempDir, writeFiles, zkguest } from "./cli-process.js";
+
+const HELLO = path.join(REPO, "examples/hello-js/controller.ts");
+
+/** Test guests, built on the fly by `zkguest run` (outside any npm project: the CLI's own SDK). */
+const GUESTS = {
+  "catches.ts": `import { defineController, fs, isZkguestError, log } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses() {
+    try {
+      fs.store("/var/share/proof.json", "x");
+      log.error("stored a name FAT-16 cannot hold");
+    } catch (e) {
+      if (!isZkguestError(e)) throw e;
+      log.warn("caught", { code: e.code });
+    }
+    return [];
+  },
+  entrypoint(result) { fs.store("/var/share/proof.bin", result.proof!); },
+});
+`,
+  "throws.ts": `import { defineController, log } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses(args) { log.info("about to fail"); throw new RangeError("bad input " + JSON.stringify(args)); },
+  entrypoint() {},
+});
+`,
+  "spins.ts": `import { defineController } from "@zkguest/guest-sdk";
+export default defineController({ getWitnesses() { for (;;) {} }, entrypoint() {} });
+`,
+  "hoards.ts": `import { defineController } from "@zkguest/guest-sdk";
+const kept: Uint8Array[] = [];
+export default defineController({ getWitnesses() { for (;;) kept.push(new Uint8Array(1 << 16)); }, entrypoint() {} });
+`,
+  "broken.ts": `import { defineController } from "@zkguest/guest-sdk";
+export default defineController({ getWitnesses() { return [] }, entrypoint() { return ) } });
+`,
+};
+
+interface Combined {
+  readonly status: number;
+  /** stdout and stderr interleaved as written. */
+  readonly output: string;
+}
+
+/** Runs the CLI with stdout and stderr on one file, to check what comes after what. */
+function zkguestCombined(args: string[], cwd: string): Combined {
+  const file = path.join(cwd, `combined-${process.hrtime.bigint()}.txt`);
+  const fd = fs.openSync(file, "w");
+  try {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", fd, fd] });
+    return { status: r.status ?? -1, output: fs.readFileSync(file, "utf8") };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+describe("zkguest run", function () {
+  this.timeout(30_000);
+  let dir: string;
+  before(() => {
+    dir = tempDir("run");
+    writeFiles(dir, GUESTS);
+    const built = zkguest(["build", HELLO, "-o", path.join(dir, "hello.zkg")]);
+    if (built.status !== 0) throw new Error(built.stderr);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("runs an artifact through the lifecycle and prints the logs, the report and what was stored", () => {
+    const r = zkguest(["run", "hello.zkg", "--args", '{"numbers":[1,2,3]}'], { cwd: dir });
+    expect(r.stderr).to.equal("");
+    expect(r.status).to.equal(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).to.equal("logs:");
+    expect(lines[1]).to.match(/^ {2}\[witness\] +info +computing witnesses \{"count":3,"sum":6\}$/);
+    expect(lines[2]).to.match(/^ {2}\[entrypoint\] +info +proof stored \{"bytes":\d+,"path":"\/var\/share\/proof\.bin"\}$/);
+    expect(r.stdout).to.match(/\n {2}status +proved\n/);
+    expect(r.stdout).to.match(/\n {2}program +hello [0-9a-f]{64}\n/);
+    expect(r.stdout).to.match(/\n {2}witnesses +1, sha256 [0-9a-f]{64}\n/);
+    expect(r.stdout).to.match(/\nstored:\n {2}\/VAR\/SHARE\/PROOF\.BIN {2}\d+ bytes {2}[0-9a-f]{64}\.\.\.\n$/);
+  });
+
+  it("--json: the report as JSON with bytes as hex; --image keeps the disk, where `zkguest fs cat` finds the proof", () => {
+    const image = path.join(dir, "hello.img");
+    const r = zkguest(["run", HELLO, "--args", "-", "--json", "--image", image], { input: '{"numbers":[40,2]}' });
+    expect(r.status, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as {
+      name: string;
+      status: string;
+      proof: string;
+      witnesses: { type: string; data: string }[];
+      files: { path: string; bytes: number }[];
+      stored: { path: string; data: string }[];
+    };
+    expect(report).to.include({ name: "controller", status: "proved" });
+    expect(Buffer.from(report.witnesses[0]!.data, "hex").toString()).to.equal('{"numbers":[40,2],"sum":42}');
+    expect(report.files).to.deep.equal([{ path: "/VAR/SHARE/PROOF.BIN", bytes: report.proof.length / 2 }]);
+    expect(report.stored).to.deep.equal([{ path: "/VAR/SHARE/PROOF.BIN", data: report.proof }]);
+    const cat = spawnSync(process.execPath, [BIN, "fs", "cat", image, "/var/share/proof.bin"]);
+    expect(cat.status, cat.stderr.toString()).to.equal(0);
+    expect(cat.stdout.toString("hex")).to.equal(report.proof);
+  });
+
+  it("a 4-character extension is an error the guest catches (invalid_name), and the run goes on", () => {
+    const r = zkguest(["run", "catches.ts"], { cwd: dir });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/host warn +fs\.store answered invalid_name: proof\.json: extension 'json' has 4 characters, FAT-16 allows 3\n/);
+    expect(r.stdout).to.match(/\] +warn +caught \{"code":"invalid_name"\}\n/);
+    expect(r.stdout).not.to.include("stored a name FAT-16 cannot hold");
+  });
+
+  describe("a failed run exits 1 with one line on stderr, after the logs", () => {
+    const cases: [string, string[], string, RegExp][] = [
+      ["a guest that throws", ["run", "throws.ts", "--args", "[7]"], "zkguest: guest_error: RangeError: bad input [7]", /\[witness\] +info +about to fail\n/],
+      ["a guest past --timeout-ms", ["run", "spins.ts", "--timeout-ms", "150"], "zkguest: limit_exceeded: the guest ran longer than its time limit of 150 ms", /status +failed \(limit_exceeded, limit: time\)/],
+      ["a guest past --memory-mb", ["run", "hoards.ts", "--memory-mb", "4"], "zkguest: limit_exceeded: the guest used more than its memory limit of 4.0 MiB", /status +failed \(limit_exceeded, limit: memory\)/],
+    ];
+    for (const [what, argv, lastLine, inReport] of cases) {
+      it(what, () => {
+        const r = zkguestCombined(argv, dir);
+        expect(r.status, r.output).to.equal(1);
+        expect(r.output).to.match(/^logs:\n/).and.to.match(inReport);
+        const lines = r.output.trimEnd().split("\n");
+        expect(lines[lines.length - 1]).to.equal(lastLine);
+        expect(lines.filter((l) => l.startsWith("zkguest:"))).to.have.length(1);
+      });
+    }
+  });
+
+  describe("bad input is one line on stderr", () => {
+    const cases: [string, string[], number, RegExp][] = [
+      ["arguments that are not JSON", ["run", "hello.zkg", "--args", "{numbers:1}"], 2, /^zkguest: usage: run: --args is not JSON: /],
+      ["a missing guest", ["run", "nothere.zkg"], 1, /^zkguest: not_found: nothere\.zkg: no such file$/],
+      ["a file that is not an artifact", ["run", "catches.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: /],
+      ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
+      ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
+    ];
+    before(() => fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact"));
+    for (const [what, argv, status, expected] of cases) {
+      it(what, () => {
+        const r = zkguest(argv, { cwd: dir });
+        expect(r.stderr.trimEnd()).to.match(expected);
+        expect(r.stderr.trimEnd().split("\n")).to.have.length(1);
+        expect(r.status).to.equal(status);
+      });
+    }
+  });
+});
