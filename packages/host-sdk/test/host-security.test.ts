@@ -111,14 +111,14 @@ describe("host: hostile guests are contained", function () {
   });
 
   it("a flood of logs ends at max_log_bytes; a flood of host calls at max_host_calls", async () => {
-    const logs = await host.deploy(await jsGuest(`for (;;) log.info("spam".repeat(1000));`));
+    const logs = await host.deploy(await jsGuest(`for (;;) log.info("spam".repeat(100));`));
     const flooded = await host.prove(logs, null);
-    expect(flooded.error).to.deep.include({ code: "limit_exceeded", limit: "log_bytes" });
-    expect(flooded.logs.filter((l) => l.source === "guest").length).to.be.within(200, 262);
+    expect(flooded.error, flooded.error?.message).to.deep.include({ code: "limit_exceeded", limit: "log_bytes" });
+    expect(flooded.logs.filter((l) => l.source === "guest").length).to.be.within(2_000, 2_621);
 
     const calls = await host.deploy(await jsGuest(`for (;;) attempt(() => fs.stat("/nothing"));`));
     const storm = await host.prove(calls, null, { limits: { maxHostCalls: 5_000 } });
-    expect(storm.error).to.deep.include({ code: "limit_exceeded", limit: "host_calls" });
+    expect(storm.error, storm.error?.message).to.deep.include({ code: "limit_exceeded", limit: "host_calls" });
     expect(storm.resources.hostCalls).to.be.at.least(5_000);
   });
 

@@ -103,7 +103,7 @@ describe("host: the proof lifecycle", function () {
   describe("a JS guest (QuickJS, built with the guest SDK)", () => {
     it("prove: the same lifecycle, the proof stored and read back", async () => {
       const report = await host.prove(jsProgram, { numbers: [1, 2, 3] });
-      expect(report.error).to.equal(undefined);
+      expect(report.error, JSON.stringify(report.logs)).to.equal(undefined);
       expect(report.status).to.equal("proved");
       expect(lines(report)).to.deep.equal(["witness guest info: computing witnesses", "entrypoint guest info: proof stored"]);
       expect(report.logs[0]!.fields).to.deep.equal({ count: 3, sum: 6 });

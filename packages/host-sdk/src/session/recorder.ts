@@ -66,12 +66,12 @@ export class PhaseRecorder {
       );
     }
     this.logBytes += size;
-    this.add({ phase: this.phase, source: "guest", level, message, ...(fields === undefined ? {} : { fields }) }, frame);
+    this.record({ phase: this.phase, source: "guest", level, message, ...(fields === undefined ? {} : { fields }) }, frame);
   }
 
   /** What the host records about the guest: its failure, and errors answered to its requests. */
   hostLog(level: LogLevel, message: string, extra: { fields?: Fields; stack?: string } = {}): void {
-    this.add({ phase: this.phase, source: "host", level, message, ...extra });
+    this.record({ phase: this.phase, source: "host", level, message, ...extra });
   }
 
   /**
@@ -101,7 +101,8 @@ export class PhaseRecorder {
     if (this.notes > MAX_HOST_NOTES) this.hostLog("warn", `${this.notes - MAX_HOST_NOTES} more error responses were not logged one by one`);
   }
 
-  private add(record: LogRecord, frame?: Uint8Array): void {
+  /** Adds a log line (mirrored to the sink). */
+  record(record: LogRecord, frame?: Uint8Array): void {
     this.logs.push(record);
     this.sink?.log(record, frame);
   }

@@ -94,7 +94,7 @@ export function runPhase(guest: LoadedGuest, disk: LazyDisk, input: PhaseInput, 
       error ??= runErrorOf(e);
     }
   }
-  if (error !== undefined) recorder.hostLog("error", describe(error), error.stack === undefined ? {} : { stack: error.stack });
+  if (error !== undefined) recorder.record(errorRecord(input.phase, error));
   recorder.finish();
   return {
     phase: input.phase,
@@ -114,7 +114,6 @@ function converse(instance: GuestInstance, requests: GuestRequests, input: Phase
   const version = hello(instance, requests, input.limits);
   if (E.isLeft(version)) return version;
   if (input.phase === "witness") {
-    requests.handling = "witness.get";
     const done = send(instance, requests, "witness.get", { args: input.args });
     if (E.isLeft(done)) return done;
     if (requests.witnesses === undefined) {
@@ -122,7 +121,6 @@ function converse(instance: GuestInstance, requests: GuestRequests, input: Phase
     }
     return E.right(undefined);
   }
-  requests.handling = "proof.result";
   const body = proofResultBody(input.args, input.proof, input.limits.maxFrameBytes, requests.version);
   if (E.isLeft(body)) return body;
   return E.map(() => undefined)(send(instance, requests, "proof.result", body.right));
@@ -130,7 +128,6 @@ function converse(instance: GuestInstance, requests: GuestRequests, input: Phase
 
 /** `hello`: offers every version the host speaks and announces the limits; gives the version the guest chose. */
 function hello(instance: GuestInstance, requests: GuestRequests, limits: RunLimits): E.Either<RunError, Version> {
-  requests.handling = "hello";
   const answer = send(instance, requests, "hello", { host: HOST_NAME, limits: protocolLimits(limits), offer: [...SUPPORTED_VERSIONS] });
   if (E.isLeft(answer)) return answer;
   const reply = HelloReplyC.decode(answer.right);
@@ -193,6 +190,7 @@ function send<K extends HostRequestKind>(instance: GuestInstance, requests: Gues
     return E.left({ code: "frame_too_large", message: `the ${kind} request is ${bytes.length} bytes, max_frame_bytes is ${requests.limits.maxFrameBytes}` });
   }
   let responseBytes: Uint8Array;
+  requests.handling = kind;
   try {
     responseBytes = instance.handle(bytes);
     requests.sampleMemory();
