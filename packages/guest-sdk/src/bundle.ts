@@ -3,14 +3,18 @@
  * (the CLI's `zkguest build`, tests). Nothing here runs inside the sandbox.
  */
 
+/** This package, as the entry imports it (the bundler resolves it from the controller's project). */
+const SDK = "@zkguest/guest-sdk";
+
 /**
  * The source of a guest bundle's entry module: it imports the controller module (whose default
  * export is made by defineController) and serves it. Give it to esbuild as stdin, with
  * `resolveDir` set to where `controllerImport` resolves from.
  */
 export function guestEntrySource(controllerImport: string): string {
-  return `import controller from ${JSON.stringify(controllerImport)};\nimport { serve } from "@zkguest/guest-sdk";\nserve(controller);\n`;
+  return `import controller from ${JSON.stringify(controllerImport)};\nimport { serve } from ${JSON.stringify(SDK)};\nserve(controller);\n`;
 }
+
 
 /**
  * esbuild options for a guest bundle: one ES module (SPEC.md §11) for a sandbox that has no
