@@ -15,7 +15,6 @@ export function guestEntrySource(controllerImport: string): string {
   return `import controller from ${JSON.stringify(controllerImport)};\nimport { serve } from ${JSON.stringify(SDK)};\nserve(controller);\n`;
 }
 
-
 /**
  * esbuild options for a guest bundle: one ES module (SPEC.md §11) for a sandbox that has no
  * Node API, minified because QuickJS parses about 10 KB per millisecond and the bundle is

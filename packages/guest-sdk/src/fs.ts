@@ -1,7 +1,7 @@
 import { ZkguestError, type Stat, type StoreMode, type Value } from "@zkguest/protocol/core";
 import { bin, bool, int, name, str } from "./frame-writer.js";
 import { activeSession } from "./session.js";
-import { encodeUtf8 } from "./utf8.js";
+import { encodeUtf8, utf8Length } from "./utf8.js";
 
 // The program's own disk (SPEC.md §4.4, §5.2): a FAT-16 volume addressed with absolute paths
 // whose components are 8.3 names, e.g. /var/share/proof.bin. Every call is one request to the
@@ -12,7 +12,7 @@ import { encodeUtf8 } from "./utf8.js";
 function checkPath(path: string): string {
   const max = activeSession().limits.max_path_bytes;
   if (typeof path !== "string") throw new ZkguestError("invalid_path", "a path must be a string");
-  if (path.length > max / 3 && encodeUtf8(path).length > max) throw new ZkguestError("invalid_path", `path is longer than the host's limit of ${max} bytes`);
+  if (utf8Length(path) > max) throw new ZkguestError("invalid_path", `path is longer than the host's limit of ${max} bytes`);
   return path;
 }
 

@@ -1,7 +1,7 @@
 import { ZkguestError, type LogLevel } from "@zkguest/protocol/core";
 import { name, str, value } from "./frame-writer.js";
 import { activeSession } from "./session.js";
-import { encodeUtf8 } from "./utf8.js";
+import { utf8Length } from "./utf8.js";
 
 /** Log fields: a map of names to protocol Values (numbers, strings, booleans, null, bytes, arrays, maps). */
 export type LogFields = { readonly [name: string]: unknown };
@@ -10,7 +10,7 @@ function send(level: LogLevel, message: string, fields?: LogFields): void {
   const session = activeSession();
   const text = String(message);
   const max = session.limits.max_log_message_bytes;
-  if (text.length * 3 > max && encodeUtf8(text).length > max) {
+  if (utf8Length(text) > max) {
     throw new ZkguestError("limit_exceeded", `log message is longer than the host's limit of ${max} bytes`);
   }
   if (fields !== undefined && (typeof fields !== "object" || fields === null || Array.isArray(fields) || fields instanceof Uint8Array)) {
