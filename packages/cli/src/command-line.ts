@@ -23,7 +23,7 @@ export function parseCommandLine(
   const required = positionals.filter((p) => !p.endsWith("?")).length;
   const got = parsed.positionals.length;
   if (got < required || got > positionals.length) {
-    const shape = positionals.map((p) => (p.endsWith("?") ? `[${p.slice(0, -1)}]` : p)).join(" ");
+    const shape = positionals.map((p) => (p.endsWith("?") ? `[${p.slice(0, -1)}]` : p)).join(" ") || "no arguments";
     throw new UsageError(`${command} takes ${shape}, got ${got} argument${got === 1 ? "" : "s"}`);
   }
   const args: Record<string, string> = {};
