@@ -159,27 +159,17 @@ export class Host {
     return this.disks.run(image, async () => {
       const phase = (input: PhaseInput) => this.pool.run({ program: program.id, engine: program.manifest.engine, code: artifact.code, image, input });
       const witness = await phase({ phase: "witness", args, limits });
-      if (!prove) return report(program.id, witness.error ? "failed" : "executed", witness);
-
-      const proving = witness.error === undefined ? await this.proveWitnesses(witness.witnesses ?? [], program) : undefined;
+      if (!prove) return report(program.id, witness);
       // A guest that cannot speak the host's protocol cannot be told anything either.
-      if (witness.error?.code === "unsupported_version") return report(program.id, "failed", witness);
-      const outcome: ProofOutcome = {
-        success: proving !== undefined && E.isRight(proving.result),
-        ...(proving !== undefined && E.isRight(proving.result) ? { proof: proving.result.right } : {}),
-        ...(witness.error !== undefined ? { error: failure(witness.error.code, witness.error.message) } : {}),
-        ...(proving !== undefined && E.isLeft(proving.result) ? { error: proving.result.left } : {}),
-        logs: witness.logs.map(logEntry),
-      };
-      const entrypoint = await phase({ phase: "entrypoint", args, limits, proof: outcome });
-      const provingError: RunError | undefined = proving !== undefined && E.isLeft(proving.result) ? proving.result.left : undefined;
-      const error = witness.error ?? provingError ?? entrypoint.error;
-      return report(program.id, error === undefined ? "proved" : "failed", witness, { entrypoint, proveMs: proving?.ms ?? 0, proof: outcome.proof, provingError });
+      if (witness.error?.code === "unsupported_version") return report(program.id, witness, {});
+      const proving = witness.error === undefined ? await this.proveWitnesses(witness.witnesses ?? [], program) : undefined;
+      const entrypoint = await phase({ phase: "entrypoint", args, limits, proof: proofOutcome(witness, proving) });
+      return report(program.id, witness, { ...(proving === undefined ? {} : { proving }), entrypoint });
     });
   }
 
   /** Runs the prover; a thrown error is a failed proving like a Left. */
-  private async proveWitnesses(witnesses: readonly Witness[], program: ProgramRef): Promise<{ result: E.Either<Failure, Uint8Array>; ms: number }> {
+  private async proveWitnesses(witnesses: readonly Witness[], program: ProgramRef): Promise<Proving> {
     const started = performance.now();
     let result: E.Either<Failure, Uint8Array>;
     try {
@@ -223,30 +213,42 @@ function logEntry(record: LogRecord): LogEntry {
   return { level, message, fields: { source: "host", ...(record.stack === undefined ? {} : { stack: record.stack }) } };
 }
 
+/** What the prover gave, and how long it took. */
 interface Proving {
-  readonly entrypoint: PhaseOutcome;
-  readonly proveMs: number;
-  readonly proof: Uint8Array | undefined;
-  readonly provingError: RunError | undefined;
+  readonly result: E.Either<Failure, Uint8Array>;
+  readonly ms: number;
 }
 
-function report(program: string, status: RunReport["status"], witness: PhaseOutcome, proving?: Proving): RunReport {
+/** What the entrypoint is told (proof.result): the proof, or why there is none (the witness step's failure or the prover's). */
+function proofOutcome(witness: PhaseOutcome, proving: Proving | undefined): ProofOutcome {
+  const logs = witness.logs.map(logEntry);
+  if (proving !== undefined && E.isRight(proving.result)) return { success: true, proof: proving.result.right, logs };
+  const error = proving !== undefined && E.isLeft(proving.result) ? proving.result.left : failure(witness.error!.code, witness.error!.message);
+  return { success: false, error, logs };
+}
+
+/**
+ * The run's report. Without `lifecycle` it is a dry run (execute); with it, the proving and the
+ * entrypoint that followed the witness step (either absent when it did not happen).
+ */
+function report(program: string, witness: PhaseOutcome, lifecycle?: { proving?: Proving; entrypoint?: PhaseOutcome }): RunReport {
   const witnesses = witness.witnesses ?? [];
-  const entrypoint = proving?.entrypoint;
-  const error = witness.error ?? proving?.provingError ?? entrypoint?.error;
-  const provingLog = proving?.provingError === undefined ? [] : [errorRecord("entrypoint", proving.provingError)];
+  const entrypoint = lifecycle?.entrypoint;
+  const proved = lifecycle?.proving?.result;
+  const provingError: RunError | undefined = proved !== undefined && E.isLeft(proved) ? proved.left : undefined;
+  const error = witness.error ?? provingError ?? entrypoint?.error;
   return {
     program,
-    status,
+    status: error !== undefined ? "failed" : lifecycle !== undefined ? "proved" : "executed",
     ...(error === undefined ? {} : { error }),
     witnessesHash: sha256Hex(canonicalEncode(witnesses)),
     witnesses,
-    ...(proving?.proof === undefined ? {} : { proof: proving.proof }),
-    logs: [...witness.logs, ...provingLog, ...(entrypoint?.logs ?? [])],
+    ...(proved !== undefined && E.isRight(proved) ? { proof: proved.right } : {}),
+    logs: [...witness.logs, ...(provingError === undefined ? [] : [errorRecord("entrypoint", provingError)]), ...(entrypoint?.logs ?? [])],
     files: mergeFiles(witness.files, entrypoint?.files ?? []),
     resources: {
       witnessMs: witness.durationMs,
-      proveMs: proving?.proveMs ?? 0,
+      proveMs: lifecycle?.proving?.ms ?? 0,
       entrypointMs: entrypoint?.durationMs ?? 0,
       peakMemoryBytes: Math.max(witness.peakMemoryBytes, entrypoint?.peakMemoryBytes ?? 0),
       hostCalls: witness.hostCalls + (entrypoint?.hostCalls ?? 0),

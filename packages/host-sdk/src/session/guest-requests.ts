@@ -45,7 +45,7 @@ export class GuestRequests {
   witnesses: Witness[] | undefined;
   /** Why the handler ended the run, when it did. */
   fatal: RunError | undefined;
-  /** Samples the guest's memory at each request (set once the instance exists). */
+  /** Samples the guest's memory for the peak (set once the instance exists). */
   sampleMemory: () => void = () => {};
   /** Moves what the guest printed into the logs, in order with its requests. */
   drainOutput: () => void = () => {};
