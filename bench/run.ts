@@ -8,6 +8,7 @@ import type { BenchSection, BenchRow } from "./harness.js";
 const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> }>> = {
   protocol: () => import("./protocol.bench.js"),
   fat16: () => import("./fat16.bench.js"),
+  sandbox: () => import("./sandbox.bench.js"),
 };
 
 function fmt(n: number | undefined): string {
