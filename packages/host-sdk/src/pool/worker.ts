@@ -19,7 +19,13 @@ const guests = new Lru<string, LoadedGuest>(config.cacheSize, (guest) => guest.d
 const port = parentPort!;
 
 port.on("message", (job: JobMessage) => {
-  void runJob(job).then((done) => port.postMessage(done));
+  void runJob(job)
+    // runPhase never throws; anything that still does here is a host bug, reported as the phase's failure.
+    .catch((e: unknown): DoneMessage => ({ seq: job.seq, outcome: failed(job, e, 0), cached: false }))
+    .then((done) => {
+      journal.idle();
+      port.postMessage(done);
+    });
 });
 
 async function runJob(job: JobMessage): Promise<DoneMessage> {
@@ -29,13 +35,11 @@ async function runJob(job: JobMessage): Promise<DoneMessage> {
   try {
     guest = await loadGuest(job);
   } catch (e) {
-    journal.idle();
-    return { seq: job.seq, outcome: failedToLoad(job, e, performance.now() - started), cached: false };
+    return { seq: job.seq, outcome: failed(job, e, performance.now() - started), cached: false };
   }
   const disk = new LazyDisk(job.image, { bytes: job.input.limits.quotaBytes, files: job.input.limits.quotaFiles });
   journal.running();
   let outcome = runPhase(guest, disk, job.input, journal);
-  journal.idle();
   try {
     disk.close();
   } catch (e) {
@@ -61,8 +65,8 @@ async function loadGuest(job: JobMessage): Promise<LoadedGuest> {
   return guest;
 }
 
-/** A guest that could not be loaded (invalid code, an engine that fails to start) fails its phase. */
-function failedToLoad(job: JobMessage, e: unknown, durationMs: number): PhaseOutcome {
+/** A phase that could not run: a guest that could not be loaded (invalid code, an engine that fails to start), or a host bug. */
+function failed(job: JobMessage, e: unknown, durationMs: number): PhaseOutcome {
   const error = runErrorOf(e);
   return {
     phase: job.input.phase,
