@@ -75,21 +75,15 @@ export class GuestRequests {
       return this.respond("frame", id, E.left(failure(code, message)));
     }
     const request = decoded.right;
-    let result: E.Either<Failure, Value>;
     try {
-      result = this.answer(request, bytes);
+      return this.respond(request.kind, request.id, this.answer(request, bytes));
     } catch (e) {
       if (e instanceof GuestFailure) throw e;
-      if (e instanceof ZkguestError) {
-        result = E.left(failure(e.code, e.message));
-      } else {
-        // A host bug: the guest gets `internal`, and the report keeps the stack.
-        const err = e instanceof Error ? e : new Error(String(e));
-        this.recorder.hostLog("error", `internal error answering ${request.kind}: ${err.message}`, err.stack === undefined ? {} : { stack: err.stack });
-        result = E.left(failure("internal", `the host failed answering ${request.kind}: ${err.message}`));
-      }
+      if (e instanceof ZkguestError) return this.respond(request.kind, request.id, E.left(failure(e.code, e.message)));
+      // A host bug: the guest gets `internal`, and the report keeps the stack.
+      const err = e instanceof Error ? e : new Error(String(e));
+      return this.respond(request.kind, request.id, E.left(failure("internal", `the host failed answering ${request.kind}: ${err.message}`)), err.stack);
     }
-    return this.respond(request.kind, request.id, result);
   };
 
   /** Records `error` as the reason the run ends, and gives the exception that unwinds the guest. */
@@ -135,8 +129,11 @@ export class GuestRequests {
     }
   }
 
-  /** The response frame; one that would not fit in the guest's max_frame_bytes is replaced by frame_too_large. */
-  private respond(kind: string, id: number, result: E.Either<Failure, Value>): Uint8Array {
+  /**
+   * The response frame; one that would not fit in the guest's max_frame_bytes is replaced by
+   * frame_too_large. An error is noted in the logs (with the host's stack for a host bug).
+   */
+  private respond(kind: string, id: number, result: E.Either<Failure, Value>, stack?: string): Uint8Array {
     let error: Failure;
     if (E.isRight(result)) {
       const bytes = encode(frame("ok", id, { value: result.right }, this.version));
@@ -146,7 +143,7 @@ export class GuestRequests {
       error = result.left;
     }
     const { code, message } = error;
-    this.recorder.noteErrorResponse(kind, code, message);
+    this.recorder.noteErrorResponse(kind, code, message, stack);
     return encode(frame("error", id, { code, message }, this.version));
   }
 }

@@ -78,8 +78,11 @@ export class PhaseRecorder {
    * Notes an error answered to one of the guest's requests, so that it shows in the report even
    * if the guest ignores it. Bounded: past MAX_HOST_NOTES they are only counted.
    */
-  noteErrorResponse(kind: string, code: string, message: string): void {
-    if (++this.notes <= MAX_HOST_NOTES) this.hostLog("warn", `${kind} answered ${code}: ${message}`);
+  noteErrorResponse(kind: string, code: string, message: string, stack?: string): void {
+    if (++this.notes > MAX_HOST_NOTES) return;
+    // `internal` is a host bug, not the guest's doing: logged as an error, with where it happened.
+    if (code === "internal") this.hostLog("error", `${kind} answered ${code}: ${message}`, stack === undefined ? {} : { stack });
+    else this.hostLog("warn", `${kind} answered ${code}: ${message}`);
   }
 
   fileWritten(path: string, size: number, written: number): void {
