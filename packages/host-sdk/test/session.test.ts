@@ -282,6 +282,38 @@ describe("session: one phase of one run", function () {
     });
   });
 
+  describe("proof.result fits in a frame", () => {
+    const entrypoint = (logs: number, proofBytes: number, limits: RunLimits) => {
+      let received: Frame<"proof.result"> | undefined;
+      const guest = new FakeGuest((_h, m) => {
+        if (m.kind === "proof.result") received = m as Frame<"proof.result">;
+        return m.kind === "hello" ? okHello(m) : okNil(m);
+      });
+      const lines = Array.from({ length: logs }, (_, i) => ({ level: "info" as const, message: `line ${i} ${"x".repeat(100)}` }));
+      const outcome = runPhase(guest, disk, { phase: "entrypoint", args: null, limits, proof: { success: true, proof: new Uint8Array(proofBytes), logs: lines } });
+      return { outcome, received };
+    };
+
+    it("the oldest witness-step logs are left out, with a line saying how many", () => {
+      const limits = resolveLimits(LIMITS, { maxFrameBytes: 4096 });
+      const { outcome, received } = entrypoint(100, 1000, limits);
+      expect(outcome.error).to.equal(undefined);
+      const logs = received!.body.logs;
+      expect(encode(received!).length).to.be.at.most(4096);
+      const omitted = Number(/^(\d+) earlier log lines/.exec(logs[0]!.message)?.[1]);
+      expect(omitted).to.be.greaterThan(0);
+      expect(logs.length - 1 + omitted).to.equal(100);
+      expect(logs.at(-1)!.message).to.match(/^line 99 /);
+    });
+
+    it("a proof too large for any frame fails the phase with frame_too_large", () => {
+      const limits = resolveLimits(LIMITS, { maxFrameBytes: 4096 });
+      const { outcome, received } = entrypoint(3, 5000, limits);
+      expect(outcome.error).to.deep.include({ code: "frame_too_large" });
+      expect(received).to.equal(undefined);
+    });
+  });
+
   describe("guest failures keep what was recorded", () => {
     it("a trap: guest_error with the guest's stack, the logs before it kept", () => {
       const outcome = runScript([request("log", { level: "info", message: "before the trap" }), "print", "trap"]);
