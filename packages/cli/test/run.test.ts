@@ -34,7 +34,7 @@ export default defineController({ getWitnesses() { for (;;) {} }, entrypoint() {
 `,
   "hoards.ts": `import { defineController } from "@zkguest/guest-sdk";
 const kept: Uint8Array[] = [];
-export default defineController({ getWitnesses() { for (;;) kept.push(new Uint8Array(1 << 16)); }, entrypoint() {} });
+export default defineController({ getWitnesses() { for (;;) kept.push(new Uint8Array(1 << 20)); }, entrypoint() {} });
 `,
   "broken.ts": `import { defineController } from "@zkguest/guest-sdk";
 export default defineController({ getWitnesses() { return [] }, entrypoint() { return ) } });
@@ -103,6 +103,20 @@ describe("zkguest run", function () {
     const cat = spawnSync(process.execPath, [BIN, "fs", "cat", image, "/var/share/proof.bin"]);
     expect(cat.status, cat.stderr.toString()).to.equal(0);
     expect(cat.stdout.toString("hex")).to.equal(report.proof);
+  });
+
+  it("runs a WebAssembly guest (examples/c-guest, built from source) given as a .wasm file", function () {
+    const wasm = path.join(dir, "c-guest.wasm");
+    const built = spawnSync("sh", [path.join(REPO, "examples/c-guest/build.sh"), wasm], { encoding: "utf8" });
+    if (built.status !== 0) {
+      console.warn(`    skipped: examples/c-guest does not build here (install clang, lld, wasi-libc, libclang-rt-14-dev-wasm32): ${built.stderr.trim()}`);
+      this.skip();
+    }
+    const r = zkguest(["run", wasm, "--args", '{"block":7}'], { cwd: dir });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/\[entrypoint\] +info +stored the proof \{"bytes":\d+,"path":"\/var\/share\/proof\.bin"\}/);
+    expect(r.stdout).to.match(/\n {2}program +c-guest [0-9a-f]{64}\n/);
+    expect(r.stdout).to.match(/\nstored:\n {2}\/VAR\/SHARE\/PROOF\.BIN /);
   });
 
   it("a 4-character extension is an error the guest catches (invalid_name), and the run goes on", () => {
