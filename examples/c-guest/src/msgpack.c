@@ -218,6 +218,117 @@ static bool skip(mp_reader *r, int depth) {
 
 bool mp_skip(mp_reader *r) { return skip(r, 1); }
 
+/* Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
+static bool utf8_valid(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint8_t b = s[i];
+        size_t extra;
+        uint32_t cp, min;
+        if (b < 0x80) {
+            i++;
+            continue;
+        } else if ((b & 0xe0) == 0xc0) {
+            extra = 1, cp = b & 0x1f, min = 0x80;
+        } else if ((b & 0xf0) == 0xe0) {
+            extra = 2, cp = b & 0x0f, min = 0x800;
+        } else if ((b & 0xf8) == 0xf0) {
+            extra = 3, cp = b & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i <= extra) return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+static int compare_spans(const void *a, const void *b) {
+    const mp_bytes *x = a, *y = b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->data, y->data, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Whether the keys are distinct: pairwise for small maps, sorted for large ones (a hostile map
+   of many keys must not cost n^2 comparisons). */
+static bool keys_distinct(mp_bytes *keys, uint32_t n) {
+    if (n <= 16) {
+        for (uint32_t i = 0; i < n; i++)
+            for (uint32_t j = i + 1; j < n; j++)
+                if (compare_spans(&keys[i], &keys[j]) == 0) return false;
+        return true;
+    }
+    qsort(keys, n, sizeof *keys, compare_spans);
+    for (uint32_t i = 1; i < n; i++)
+        if (compare_spans(&keys[i - 1], &keys[i]) == 0) return false;
+    return true;
+}
+
+/* One value of the profile; `level` is how many containers enclose it. */
+static bool check_value(mp_reader *r, int level);
+
+static bool check_map(mp_reader *r, uint32_t n, int level) {
+    mp_bytes small[16];
+    mp_bytes *keys = n <= 16 ? small : malloc((size_t)n * sizeof *keys);
+    bool ok = keys != NULL;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        uint8_t t;
+        ok = peek(r, &t) && ((t & 0xe0) == 0xa0 || (t >= 0xd9 && t <= 0xdb)) && mp_read_str(r, &keys[i]) &&
+             utf8_valid(keys[i].data, keys[i].len) && !mp_bytes_eq(keys[i], "__proto__") && check_value(r, level + 1);
+    }
+    ok = ok && keys_distinct(keys, n);
+    if (keys != small) free(keys);
+    return ok || fail(r);
+}
+
+static bool check_value(mp_reader *r, int level) {
+    uint8_t t;
+    uint32_t n;
+    uint64_t bits;
+    mp_bytes span;
+    const uint8_t *data;
+    if (!peek(r, &t)) return false;
+    if (t < 0x80 || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) return take(r, 1, &data);
+    if ((t & 0xe0) == 0xa0 || (t >= 0xd9 && t <= 0xdb)) return mp_read_str(r, &span) && (utf8_valid(span.data, span.len) || fail(r));
+    if (t >= 0xc4 && t <= 0xc6) return mp_read_bin(r, &span);
+    if (t >= 0xcc && t <= 0xce) return mp_read_uint(r, &bits);
+    if (t == 0xcf) return mp_read_uint(r, &bits) && (bits <= 0x1fffffffffffffull || fail(r));
+    if (t >= 0xd0 && t <= 0xd2) return take(r, 1 + ((size_t)1 << (t - 0xd0)), &data);
+    if (t == 0xd3) { /* int64: two's complement within -(2^53-1) .. 2^53-1 */
+        r->p++;
+        if (!read_be(r, 8, &bits)) return false;
+        int64_t v = (int64_t)bits;
+        return (v >= -0x1fffffffffffffll && v <= 0x1fffffffffffffll) || fail(r);
+    }
+    if (t == 0xca || t == 0xcb) { /* a float: finite (the exponent is not all ones) */
+        r->p++;
+        if (!read_be(r, t == 0xca ? 4 : 8, &bits)) return false;
+        bool finite = t == 0xca ? (bits & 0x7f800000u) != 0x7f800000u : (bits & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
+        return finite || fail(r);
+    }
+    bool is_map = (t & 0xf0) == 0x80 || t == 0xde || t == 0xdf;
+    bool is_array = (t & 0xf0) == 0x90 || t == 0xdc || t == 0xdd;
+    if (!is_map && !is_array) return fail(r); /* 0xc1 and the ext types */
+    if (level + 1 > MAX_DEPTH) return fail(r);
+    if (is_map) return mp_read_map(r, &n) && ((uint64_t)n * 2 <= (uint64_t)(r->end - r->p) || fail(r)) && check_map(r, n, level);
+    if (!mp_read_array(r, &n)) return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (!check_value(r, level + 1)) return false;
+    return true;
+}
+
+bool mp_check_profile(const uint8_t *data, size_t len) {
+    mp_reader r;
+    mp_reader_init(&r, data, len);
+    return check_value(&r, 0) && r.p == r.end;
+}
+
 bool mp_bytes_eq(mp_bytes s, const char *text) {
     size_t len = strlen(text);
     return s.len == len && memcmp(s.data, text, len) == 0;

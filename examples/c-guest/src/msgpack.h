@@ -54,6 +54,14 @@ bool mp_read_array(mp_reader *r, uint32_t *count);
 bool mp_read_map(mp_reader *r, uint32_t *count);
 /* Skips one value, nested containers included (at most 32 deep, as the protocol allows). */
 bool mp_skip(mp_reader *r);
+/*
+ * Whether `data` is one frame under the protocol's MessagePack profile (SPEC.md §3.3): exactly
+ * one value and nothing after it; no 0xc1 and no ext types; lengths and counts within the bytes
+ * that remain; containers at most 32 deep; map keys strings, each once, never "__proto__";
+ * strings valid UTF-8; integers within -(2^53-1) .. 2^53-1; floats finite. Where floats may
+ * appear, and the envelope and bodies, are the reader's to check.
+ */
+bool mp_check_profile(const uint8_t *data, size_t len);
 /* Whether `s` holds exactly the NUL-terminated text `text`. */
 bool mp_bytes_eq(mp_bytes s, const char *text);
 

@@ -1,5 +1,6 @@
 #include "zkguest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,16 @@ static uint8_t *response_buffer;  /* where the guest takes the responses to its 
 static size_t response_capacity;
 static uint32_t next_request_id = 1;
 
+/* SPEC.md §6: the default until a hello is answered ok. */
+#define DEFAULT_MAX_FRAME_BYTES 4194304u
+static uint64_t max_frame_bytes = DEFAULT_MAX_FRAME_BYTES;
+/* The hello was answered with an error (no common version): nothing else is done (§8). */
+static bool refused;
+/* The kind of the last reply sent ("ok" or "error"), to see how the controller answered hello. */
+static bool last_reply_ok;
+
+uint64_t zk_max_frame_bytes(void) { return max_frame_bytes; }
+
 /* Grows `*buffer` to at least `len` bytes; returns it, or NULL if memory ran out. */
 static uint8_t *grow(uint8_t **buffer, size_t *capacity, size_t len) {
     if (len <= *capacity && *buffer != NULL) return *buffer;
@@ -32,32 +43,54 @@ __attribute__((export_name("zkguest_alloc"))) uint8_t *zkguest_alloc(int32_t len
     return len < 0 ? NULL : grow(&request_buffer, &capacity, (size_t)len);
 }
 
+/* How reading an envelope went: whole, broken after its id was read, or broken before. */
+typedef enum { ENVELOPE_OK, ENVELOPE_BAD_WITH_ID, ENVELOPE_BAD } envelope;
+
 /* Reads the envelope (§3.1): keys may come in any order; unknown keys are ignored. */
-static bool parse_frame(const uint8_t *data, size_t len, zk_frame *frame) {
+static envelope parse_frame(const uint8_t *data, size_t len, zk_frame *frame) {
     mp_reader r;
     uint32_t keys;
-    bool has_id = false, has_kind = false, has_body = false;
+    bool has_id = false, has_kind = false, has_body = false, has_v = false;
     mp_reader_init(&r, data, len);
-    if (!mp_read_map(&r, &keys)) return false;
-    for (uint32_t i = 0; i < keys; i++) {
+    if (!mp_read_map(&r, &keys)) return ENVELOPE_BAD;
+    /* The id first, wherever it is, so that a broken envelope can still be answered. */
+    for (uint32_t i = 0; i < keys && !has_id; i++) {
         mp_bytes key;
-        if (!mp_read_str(&r, &key)) return false;
+        uint64_t id;
+        if (!mp_read_str(&r, &key)) return ENVELOPE_BAD;
         if (mp_bytes_eq(key, "id")) {
-            uint64_t id;
-            if (!mp_read_uint(&r, &id) || id > 0xffffffffu) return false;
+            if (!mp_read_uint(&r, &id) || id > 0xffffffffu) return ENVELOPE_BAD;
             frame->id = (uint32_t)id;
             has_id = true;
-        } else if (mp_bytes_eq(key, "kind")) {
-            has_kind = mp_read_str(&r, &frame->kind);
-        } else if (mp_bytes_eq(key, "body")) {
-            frame->body.data = r.p;
-            has_body = mp_skip(&r);
-            frame->body.len = (uint32_t)(r.p - frame->body.data);
-        } else if (!mp_skip(&r)) { /* "v", and any key a later minor version adds */
-            return false;
+        } else if (!mp_skip(&r)) {
+            return ENVELOPE_BAD;
         }
     }
-    return has_id && has_kind && has_body && r.p == r.end;
+    if (!has_id) return ENVELOPE_BAD;
+    mp_reader_init(&r, data, len);
+    mp_read_map(&r, &keys);
+    for (uint32_t i = 0; i < keys; i++) {
+        mp_bytes key;
+        uint32_t pair;
+        if (!mp_read_str(&r, &key)) return ENVELOPE_BAD_WITH_ID;
+        if (mp_bytes_eq(key, "kind")) {
+            has_kind = mp_read_str(&r, &frame->kind);
+        } else if (mp_bytes_eq(key, "body")) {
+            uint32_t entries;
+            mp_reader map = r;
+            has_body = mp_read_map(&map, &entries); /* the body is a map */
+            frame->body.data = r.p;
+            has_body = has_body && mp_skip(&r);
+            frame->body.len = (uint32_t)(r.p - frame->body.data);
+        } else if (mp_bytes_eq(key, "v")) {
+            has_v = mp_read_array(&r, &pair) && pair == 2 && mp_read_uint(&r, &frame->v_major) && frame->v_major <= 0xffff &&
+                    mp_read_uint(&r, &frame->v_minor) && frame->v_minor <= 0xffff;
+        } else if (!mp_skip(&r)) { /* "id", read above, and any key a later minor version adds */
+            return ENVELOPE_BAD_WITH_ID;
+        }
+        if (r.failed) return ENVELOPE_BAD_WITH_ID;
+    }
+    return has_kind && has_body && has_v && r.p == r.end ? ENVELOPE_OK : ENVELOPE_BAD_WITH_ID;
 }
 
 bool zk_body_field(const zk_frame *frame, const char *key, mp_reader *value) {
@@ -91,11 +124,33 @@ static void frame_end(mp_writer *w, uint32_t id, const char *kind) {
     mp_write_uint(w, VERSION_MINOR);
 }
 
-/* Reads an `ok` or `error` response answering request `id`. */
+/* The error codes of version 1.0 (SPEC.md §7). */
+static const char *const ERROR_CODES[] = {
+    "invalid_path",   "invalid_name",    "not_found",           "already_exists", "not_a_directory",
+    "is_a_directory", "directory_not_empty", "directory_full",  "no_space",       "quota_exceeded",
+    "corrupt_volume", "frame_too_large", "malformed_frame",     "unknown_kind",   "unsupported_version",
+    "limit_exceeded", "invalid_state",   "guest_error",         "internal",
+};
+
+/* An unknown code reads as internal, the code kept in the message (§8): "[code] message". */
+static void read_unknown_code(zk_response *response) {
+    static char message[512];
+    for (size_t i = 0; i < sizeof ERROR_CODES / sizeof *ERROR_CODES; i++)
+        if (mp_bytes_eq(response->code, ERROR_CODES[i])) return;
+    int len = snprintf(message, sizeof message, "[%.*s] %.*s", (int)response->code.len, (const char *)response->code.data,
+                       (int)response->message.len, (const char *)response->message.data);
+    response->code = (mp_bytes){(const uint8_t *)"internal", 8};
+    response->message = (mp_bytes){(const uint8_t *)message, (uint32_t)((size_t)len < sizeof message ? (size_t)len : sizeof message - 1)};
+}
+
+/* Reads an `ok` or `error` response answering request `id`, under the profile of §3.3. */
 static bool parse_response(const uint8_t *data, size_t len, uint32_t id, zk_response *response) {
     zk_frame frame;
     mp_reader field;
-    if (!parse_frame(data, len, &frame) || frame.id != id) return false;
+    if (len > max_frame_bytes || !mp_check_profile(data, len) || parse_frame(data, len, &frame) != ENVELOPE_OK || frame.id != id ||
+        frame.v_major != VERSION_MAJOR)
+        return false;
+    response->frame = (mp_bytes){data, (uint32_t)len};
     response->ok = mp_bytes_eq(frame.kind, "ok");
     if (response->ok) {
         if (!zk_body_field(&frame, "value", &field)) return false;
@@ -104,28 +159,40 @@ static bool parse_response(const uint8_t *data, size_t len, uint32_t id, zk_resp
         response->value.len = (uint32_t)(field.p - response->value.data);
         return true;
     }
-    return mp_bytes_eq(frame.kind, "error") && zk_body_field(&frame, "code", &field) && mp_read_str(&field, &response->code) &&
-           zk_body_field(&frame, "message", &field) && mp_read_str(&field, &response->message);
+    if (!(mp_bytes_eq(frame.kind, "error") && zk_body_field(&frame, "code", &field) && mp_read_str(&field, &response->code) &&
+          zk_body_field(&frame, "message", &field) && mp_read_str(&field, &response->message)))
+        return false;
+    read_unknown_code(response);
+    return true;
+}
+
+uint32_t zk_next_request_id(void) {
+    uint32_t id = next_request_id;
+    next_request_id = next_request_id == UINT32_MAX ? 1 : next_request_id + 1; /* §2: wraps to 1 */
+    return id;
+}
+
+int32_t zk_call(const uint8_t *frame, size_t len, uint32_t id, zk_response *response) {
+    int32_t got = zkguest_call(frame, (int32_t)len);
+    if (got <= 0) return got;
+    /* The response stays pending until taken; the buffer is grown to its length first. */
+    if (grow(&response_buffer, &response_capacity, (size_t)got) == NULL) return ZK_UNREADABLE_RESPONSE;
+    int32_t taken = zkguest_take(response_buffer, (int32_t)response_capacity);
+    if (taken != got) return taken < 0 ? taken : ZK_UNREADABLE_RESPONSE;
+    return parse_response(response_buffer, (size_t)got, id, response) ? got : ZK_UNREADABLE_RESPONSE;
 }
 
 bool zk_request_send(mp_writer *w, const char *kind, zk_response *response) {
-    uint32_t id = next_request_id;
-    next_request_id = next_request_id == UINT32_MAX ? 1 : next_request_id + 1; /* §2: wraps to 1 */
+    uint32_t id = zk_next_request_id();
     frame_end(w, id, kind);
-    bool sent = false;
-    if (!w->failed) {
-        int32_t len = zkguest_call(w->data, (int32_t)w->len);
-        /* The response stays pending until taken; the buffer is grown to its length first. */
-        sent = len > 0 && grow(&response_buffer, &response_capacity, (size_t)len) != NULL &&
-               zkguest_take(response_buffer, (int32_t)response_capacity) == len &&
-               parse_response(response_buffer, (size_t)len, id, response);
-    }
+    bool sent = !w->failed && zk_call(w->data, w->len, id, response) > 0;
     mp_writer_free(w);
     return sent;
 }
 
 void zk_reply_send(mp_writer *w, uint32_t id, const char *kind) {
     frame_end(w, id, kind);
+    last_reply_ok = strcmp(kind, "ok") == 0;
     if (!w->failed) zkguest_reply(w->data, (int32_t)w->len);
     mp_writer_free(w);
 }
@@ -166,13 +233,79 @@ bool zk_log(const char *level, const char *message, const mp_writer *fields) {
     return zk_request_send(&w, "log", &response) && response.ok;
 }
 
+/* Reads max_frame_bytes out of a hello's limits, if it is there. */
+static bool hello_max_frame_bytes(const zk_frame *hello, uint64_t *out) {
+    mp_reader limits;
+    uint32_t entries;
+    if (!zk_body_field(hello, "limits", &limits) || !mp_read_map(&limits, &entries)) return false;
+    for (uint32_t i = 0; i < entries; i++) {
+        mp_bytes key;
+        if (!mp_read_str(&limits, &key)) return false;
+        if (mp_bytes_eq(key, "max_frame_bytes")) return mp_read_uint(&limits, out);
+        if (!mp_skip(&limits)) return false;
+    }
+    return false;
+}
+
+static bool kind_is(mp_bytes kind, const char *const *kinds, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (mp_bytes_eq(kind, kinds[i])) return true;
+    return false;
+}
+
+static void reply_error_text(uint32_t id, const char *code, const char *message) { zk_reply_error(id, code, message, strlen(message)); }
+
+/* The checks of §3.3 and §8 before a request reaches the controller; false when it was answered here. */
+static bool admit(const uint8_t *ptr, int32_t len, zk_frame *request) {
+    static const char *const host_kinds[] = {"hello", "witness.get", "proof.result"};
+    static const char *const other_kinds[] = {"witness.ready", "fs.store", "fs.read", "fs.list", "fs.stat",
+                                              "fs.remove",     "fs.mkdir", "log",     "ok",      "error"};
+    char message[160];
+    /* Without a readable id, there is no request to answer: the error goes to id 0. */
+    if (len < 0 || (uint64_t)len > max_frame_bytes) {
+        snprintf(message, sizeof message, "the request is %ld bytes, max_frame_bytes is %llu", (long)len, (unsigned long long)max_frame_bytes);
+        reply_error_text(0, "frame_too_large", message);
+        return false;
+    }
+    if (!mp_check_profile(ptr, (size_t)len)) {
+        reply_error_text(0, "malformed_frame", "the request is not one MessagePack value of the protocol's profile (SPEC.md 3.3)");
+        return false;
+    }
+    envelope e = parse_frame(ptr, (size_t)len, request);
+    if (e != ENVELOPE_OK) {
+        reply_error_text(e == ENVELOPE_BAD ? 0 : request->id, "malformed_frame", "the request's envelope needs v [major, minor], id, kind and a body map");
+        return false;
+    }
+    if (request->v_major != VERSION_MAJOR) {
+        snprintf(message, sizeof message, "frame is version %llu.%llu, this peer speaks %d.%d", (unsigned long long)request->v_major,
+                 (unsigned long long)request->v_minor, VERSION_MAJOR, VERSION_MINOR);
+        reply_error_text(request->id, "unsupported_version", message);
+        /* A hello written in a version this guest cannot speak: the handshake found nothing in common. */
+        if (mp_bytes_eq(request->kind, "hello")) refused = true;
+        return false;
+    }
+    if (!kind_is(request->kind, host_kinds, 3)) {
+        bool known = kind_is(request->kind, other_kinds, sizeof other_kinds / sizeof *other_kinds);
+        snprintf(message, sizeof message, known ? "%.*s is not a request a host sends to a guest" : "unknown message kind '%.*s'",
+                 (int)request->kind.len, (const char *)request->kind.data);
+        reply_error_text(request->id, known ? "invalid_state" : "unknown_kind", message);
+        return false;
+    }
+    if (refused) {
+        reply_error_text(request->id, "invalid_state", "the handshake found no common version: this guest does nothing else");
+        return false;
+    }
+    return true;
+}
+
 __attribute__((export_name("zkguest_handle"))) int32_t zkguest_handle(const uint8_t *ptr, int32_t len) {
     zk_frame request;
-    if (len < 0 || !parse_frame(ptr, (size_t)len, &request)) {
-        static const char message[] = "the request is not a frame this guest can read";
-        zk_reply_error(0, "malformed_frame", message, sizeof message - 1);
-        return 0;
-    }
+    if (!admit(ptr, len, &request)) return 0;
+    bool hello = mp_bytes_eq(request.kind, "hello");
+    uint64_t announced = 0;
+    bool has_limit = hello && hello_max_frame_bytes(&request, &announced);
     controller_handle(&request);
+    if (hello && last_reply_ok && has_limit) max_frame_bytes = announced;
+    if (hello && !last_reply_ok) refused = true;
     return 0;
 }

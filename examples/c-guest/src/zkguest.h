@@ -5,6 +5,13 @@
  * A controller implements `controller_handle`, which is given each host request and must
  * answer it with exactly one of the zk_reply_* functions. While handling it, it may send its
  * own requests with zk_request_*.
+ *
+ * Before the controller sees a request, this layer refuses what SPEC.md §3.3 refuses: a frame
+ * over max_frame_bytes, one outside the MessagePack profile or without a valid envelope
+ * (malformed_frame), a major version other than 1 (unsupported_version), a kind that is not a
+ * host request (unknown_kind, or invalid_state for a kind the guest itself sends). It adopts the
+ * max_frame_bytes of a hello the controller answered ok; after a hello it answered with an
+ * error, the conversation is over and every later request gets invalid_state (§8).
  */
 #ifndef ZKGUEST_H
 #define ZKGUEST_H
@@ -14,6 +21,7 @@
 /* A frame read from the host. Strings point into the frame's bytes. */
 typedef struct {
     uint32_t id;
+    uint64_t v_major, v_minor;
     mp_bytes kind;
     mp_bytes body; /* the body map, still encoded */
 } zk_frame;
@@ -22,9 +30,13 @@ typedef struct {
 typedef struct {
     bool ok;
     mp_bytes value;   /* ok: the result Value, still encoded */
-    mp_bytes code;    /* error: the error code */
-    mp_bytes message; /* error: the message */
+    mp_bytes code;    /* error: the error code; one this version does not define reads as "internal" (SPEC.md §8) */
+    mp_bytes message; /* error: the message; for an unknown code, "[code] message" */
+    mp_bytes frame;   /* the whole response frame */
 } zk_response;
+
+/* zk_call's status when a response came but is not an ok or error answering the request. */
+#define ZK_UNREADABLE_RESPONSE (-100)
 
 /* Implemented by the controller: handle one host request and answer it. */
 void controller_handle(const zk_frame *request);
@@ -41,6 +53,20 @@ void zk_frame_begin(mp_writer *w);
  * memory ran out); `response` is then unset.
  */
 bool zk_request_send(mp_writer *w, const char *kind, zk_response *response);
+
+/* The id for the next request the guest sends (SPEC.md §2: 1, 2, 3, ..., wrapping to 1). */
+uint32_t zk_next_request_id(void);
+
+/*
+ * Sends a request frame the caller encoded whole (any version, kind or extra keys; it carries
+ * `id`, from zk_next_request_id) and reads the response. Returns the response's length (> 0)
+ * with `response` set, a negative status of the ABI's `call` (SPEC.md §10.1: -3 the frame is
+ * over max_frame_bytes and the host did not read it), or ZK_UNREADABLE_RESPONSE.
+ */
+int32_t zk_call(const uint8_t *frame, size_t len, uint32_t id, zk_response *response);
+
+/* The host's max_frame_bytes: the default until hello is answered ok, then the announced one. */
+uint64_t zk_max_frame_bytes(void);
 
 /* Answers the host request with `ok` whose body `w` holds (after zk_frame_begin). */
 void zk_reply_send(mp_writer *w, uint32_t id, const char *kind);
