@@ -61,6 +61,12 @@ export function printRun(io: CliIO, name: string, report: RunReport, stored: rea
   io.stdout.write(out.join("\n") + "\n");
 }
 
+/** The one stderr line of a run that did not prove: `zkguest: <code>: <cause>`. */
+export function failureLine(report: RunReport): string {
+  const error = report.error ?? { code: "internal", message: `the run ended with status ${report.status} and no error` };
+  return `zkguest: ${error.code}: ${error.message}\n`;
+}
+
 function row(label: string, text: string): string {
   return `  ${label.padEnd(10)} ${text}`;
 }

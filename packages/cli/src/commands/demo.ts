@@ -4,16 +4,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { EXIT_FAILED, EXIT_OK, type Command } from "../cli-io.js";
+import { CLI_BIN, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { buildArtifact, reportingBuildErrors } from "../guest-artifact.js";
-import { printRun, readStoredFiles } from "../run-output.js";
+import { failureLine, printRun, readStoredFiles } from "../run-output.js";
 
-/** packages/cli, from dist/src/commands/demo.js. */
-const CLI_DIR = fileURLToPath(new URL("../../../", import.meta.url));
-const CONTROLLER = path.resolve(CLI_DIR, "../../examples/hello-js/controller.ts");
-const BIN = path.join(CLI_DIR, "bin/zkguest.js");
+const CONTROLLER = path.join(REPO_DIR, "examples/hello-js/controller.ts");
 const PROOF_PATH = "/var/share/proof.bin";
 const ARGS = { numbers: [3, 5, 8, 13] };
 
@@ -40,14 +37,14 @@ export const demoCommand: Command = async (argv, io) => {
       const report = await host.prove(program, ARGS, { image });
       printRun(io, artifact.manifest.name, report, await readStoredFiles(host, report, { image }));
       if (report.status !== "proved" || !report.proof) {
-        io.stderr.write(`zkguest: ${report.error?.code ?? "internal"}: ${report.error?.message ?? "the demo run did not prove"}\n`);
+        io.stderr.write(failureLine(report));
         return EXIT_FAILED;
       }
       const stored = await host.readFile(program, PROOF_PATH, { image });
       const same = Buffer.from(stored).equals(Buffer.from(report.proof));
       say(`\n4. read    ${PROOF_PATH} back from the disk: ${stored.length} bytes, ${same ? "identical to" : "DIFFERENT from"} the report's proof`);
       say(hexdump(stored));
-      const cat = spawnSync(process.execPath, [BIN, "fs", "cat", image, PROOF_PATH]);
+      const cat = spawnSync(process.execPath, [CLI_BIN, "fs", "cat", image, PROOF_PATH]);
       const catSame = cat.status === 0 && cat.stdout.equals(Buffer.from(stored));
       say(`5. again   zkguest fs cat ${path.basename(image)} ${PROOF_PATH}: ${catSame ? `the same ${cat.stdout.length} bytes, read by the CLI from the image file` : `failed: ${cat.stderr.toString().trim()}`}`);
       await host.verify(report);

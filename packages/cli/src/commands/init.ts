@@ -1,13 +1,10 @@
 import { ZkguestError } from "@zkguest/protocol/core";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { EXIT_OK, UsageError, type Command } from "../cli-io.js";
+import { CLI_DIR, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { scaffoldFiles, type ZkguestDependencies } from "../scaffold.js";
-
-/** packages/cli, from dist/src/commands/init.js. */
-const CLI_DIR = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** `zkguest init DIR`: a new guest project that builds, tests and runs as it is. */
 export const initCommand: Command = async (argv, io) => {
@@ -47,16 +44,15 @@ function packageName(base: string): string {
  * paths (they are not published from there); otherwise on this CLI's version from the registry.
  */
 function zkguestDependencies(projectDir: string): ZkguestDependencies {
-  const repo = path.resolve(CLI_DIR, "../..");
-  const local = (pkg: string) => `file:${path.relative(projectDir, path.join(repo, "packages", pkg)).split(path.sep).join("/")}`;
-  if (isZkguestCheckout(repo)) return { guestSdk: local("guest-sdk"), hostSdk: local("host-sdk"), cli: local("cli") };
+  const local = (pkg: string) => `file:${path.relative(projectDir, path.join(REPO_DIR, "packages", pkg)).split(path.sep).join("/")}`;
+  if (isZkguestCheckout()) return { guestSdk: local("guest-sdk"), hostSdk: local("host-sdk"), cli: local("cli") };
   const { version } = JSON.parse(readFileSync(path.join(CLI_DIR, "package.json"), "utf8")) as { version: string };
   return { guestSdk: `^${version}`, hostSdk: `^${version}`, cli: `^${version}` };
 }
 
-function isZkguestCheckout(repo: string): boolean {
+function isZkguestCheckout(): boolean {
   try {
-    const root = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { workspaces?: string[] };
+    const root = JSON.parse(readFileSync(path.join(REPO_DIR, "package.json"), "utf8")) as { workspaces?: string[] };
     return (root.workspaces ?? []).includes("packages/guest-sdk");
   } catch {
     return false;

@@ -4,7 +4,7 @@ import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
-import { printRun, readStoredFiles, reportJson } from "../run-output.js";
+import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
 
 /**
  * `zkguest run GUEST [--args JSON] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]`:
@@ -38,8 +38,7 @@ export const runCommand: Command = async (argv, io) => {
       if (flags["json"]) io.stdout.write(JSON.stringify(reportJson(artifact.manifest.name, report, stored), null, 2) + "\n");
       else printRun(io, artifact.manifest.name, report, stored);
       if (report.status === "proved") return EXIT_OK;
-      const error = report.error ?? { code: "internal", message: `the run ended with status ${report.status} and no error` };
-      io.stderr.write(`zkguest: ${error.code}: ${error.message}\n`);
+      io.stderr.write(failureLine(report));
       return EXIT_FAILED;
     } finally {
       await host.close();

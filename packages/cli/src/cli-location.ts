@@ -1,0 +1,11 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** This package's directory (packages/cli in a checkout), from dist/src/cli-location.js. */
+export const CLI_DIR = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The executable that runs this CLI. */
+export const CLI_BIN = path.join(CLI_DIR, "bin/zkguest.js");
+
+/** Two levels above this package: the repository root when the CLI runs from a checkout of zkguest. */
+export const REPO_DIR = path.resolve(CLI_DIR, "../..");
