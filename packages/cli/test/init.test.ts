@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { REPO, tempDir, zkguest } from "./cli-process.js";
+import { BIN, REPO, tempDir, zkguest } from "./cli-process.js";
 
 describe("zkguest init", function () {
   this.timeout(60_000);
@@ -14,11 +14,14 @@ describe("zkguest init", function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  const npm = (args: string[]) => spawnSync("npm", [...args, "--silent"], { cwd: project, encoding: "utf8" });
+
   it("scaffolds a project that depends on this checkout's packages by file: paths", () => {
     const r = zkguest(["init", project], { cwd: dir });
     expect(r.stderr).to.equal("");
     expect(r.status).to.equal(0);
     expect(r.stdout.split("\n")[0]).to.equal("created My Guest/: package.json, tsconfig.json, controller.ts, test/controller.test.ts, README.md, .gitignore");
+    expect(r.stdout.split("\n")[2]).to.equal("  cd 'My Guest' && npm install");
     const pkg = JSON.parse(fs.readFileSync(path.join(project, "package.json"), "utf8")) as {
       name: string;
       scripts: Record<string, string>;
@@ -49,19 +52,24 @@ describe("zkguest init", function () {
     expect(r.status).to.equal(1);
   });
 
-  it("builds with `zkguest build` and runs with `zkguest run`, storing the proof", () => {
-    const build = zkguest(["build", "controller.ts", "-o", "my-guest.zkg"], { cwd: project });
+  it("its npm scripts build it with `zkguest build` and run it with `zkguest run`, storing the proof on its disk image", () => {
+    // The repository's node_modules stands in for `npm install` (no network in the test).
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(project, "node_modules"), "dir");
+    const build = npm(["run", "build"]);
     expect(build.status, build.stderr).to.equal(0);
-    const run = zkguest(["run", "my-guest.zkg", "--args", '{"numbers":[1,2,3]}'], { cwd: project });
-    expect(run.status, run.stderr).to.equal(0);
-    expect(run.stdout).to.match(/\[entrypoint\] +info +proof stored \{"bytes":\d+,"path":"\/var\/share\/proof\.bin"\}/);
-    expect(run.stdout).to.match(/\nstored:\n {2}\/VAR\/SHARE\/PROOF\.BIN /);
+    expect(build.stdout).to.match(/^my-guest\.zkg: js guest 'my-guest', /);
+    const start = npm(["start"]);
+    expect(start.status, start.stderr).to.equal(0);
+    expect(start.stdout).to.match(/\[entrypoint\] +info +proof stored \{"bytes":\d+,"path":"\/var\/share\/proof\.bin"\}/);
+    const stored = /\n {2}\/VAR\/SHARE\/PROOF\.BIN {2}(\d+) bytes/.exec(start.stdout);
+    expect(stored, start.stdout).not.to.equal(null);
+    const cat = spawnSync(process.execPath, [BIN, "fs", "cat", "my-guest.img", "/var/share/proof.bin"], { cwd: project });
+    expect(cat.status, cat.stderr.toString()).to.equal(0);
+    expect(cat.stdout.length).to.equal(Number(stored![1]));
   });
 
   it("type-checks and passes its own mocha test (against an in-process host)", () => {
-    // The repository's node_modules stands in for `npm install` (no network in the test).
-    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(project, "node_modules"), "dir");
-    const test = spawnSync("npm", ["test", "--silent"], { cwd: project, encoding: "utf8" });
+    const test = npm(["test"]);
     expect(test.status, test.stdout + test.stderr).to.equal(0);
     expect(test.stdout).to.match(/3 passing/);
   });

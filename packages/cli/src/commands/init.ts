@@ -22,7 +22,7 @@ export const initCommand: Command = async (argv, io) => {
     [
       `created ${shown}/: ${Object.keys(files).join(", ")}`,
       "next:",
-      `  cd ${shown} && npm install`,
+      `  cd ${shellWord(shown)} && npm install`,
       `  npm run build    # zkguest build controller.ts -o ${name}.zkg`,
       "  npm test         # runs the controller against an in-process host",
       "  npm start        # builds and runs it with the dev prover",
@@ -31,6 +31,11 @@ export const initCommand: Command = async (argv, io) => {
   );
   return EXIT_OK;
 };
+
+/** `word` as one shell word: quoted when it holds anything but plain path characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 /** An npm package name (and artifact name) from a directory name. */
 function packageName(base: string): string {
