@@ -1,7 +1,7 @@
 import { ZkguestError, type Stat, type StoreMode, type Value } from "@zkguest/protocol/core";
-import { bin, bool, int, name, str } from "./frame-writer.js";
+import { bin, bool, int, name, str } from "@zkguest/protocol/wire";
 import { activeSession } from "./session.js";
-import { encodeUtf8, utf8Length } from "./utf8.js";
+import { encodeUtf8, utf8Length } from "@zkguest/protocol/wire";
 
 // The program's own disk (SPEC.md §4.4, §5.2): a FAT-16 volume addressed with absolute paths
 // whose components are 8.3 names, e.g. /var/share/proof.bin. Every call is one request to the

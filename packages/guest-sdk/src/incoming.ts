@@ -9,7 +9,7 @@ import {
   type Value,
   type Version,
 } from "@zkguest/protocol/core";
-import { readMessagePack, type FloatPath } from "./frame-reader.js";
+import { readMessagePack, type FloatPath } from "@zkguest/protocol/wire";
 
 /**
  * The frames a guest receives, checked as SPEC.md §3.3 requires: the host's requests (hello,

@@ -1,7 +1,7 @@
 import { ZkguestError, type LogLevel } from "@zkguest/protocol/core";
-import { name, str, value } from "./frame-writer.js";
+import { name, str, value } from "@zkguest/protocol/wire";
 import { activeSession } from "./session.js";
-import { utf8Length } from "./utf8.js";
+import { utf8Length } from "@zkguest/protocol/wire";
 
 /** Log fields: a map of names to protocol Values (numbers, strings, booleans, null, bytes, arrays, maps). */
 export type LogFields = { readonly [name: string]: unknown };

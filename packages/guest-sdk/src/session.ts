@@ -11,7 +11,7 @@ import {
   type Witness,
 } from "@zkguest/protocol/core";
 import type { Controller } from "./controller.js";
-import { array, bin, int, map, name, nil, str, writeFrame } from "./frame-writer.js";
+import { array, bin, int, map, name, nil, str, writeFrame } from "@zkguest/protocol/wire";
 import { isOkNil, readFrame, type Incoming } from "./incoming.js";
 
 /** The SDK's name and version, sent in the answer to `hello`. */

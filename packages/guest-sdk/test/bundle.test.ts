@@ -7,7 +7,7 @@ import { GUEST_BUNDLE_OPTIONS, guestEntrySource } from "../src/bundle.js";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 describe("guest SDK: what a guest bundle holds", () => {
-  it("bundles a controller with only the SDK and the protocol's light core: no io-ts, fp-ts or @msgpack/msgpack", async () => {
+  it("bundles a controller with only the SDK and the protocol's light entries (core, wire): no io-ts, fp-ts or @msgpack/msgpack", async () => {
     const out = await esbuild.build({
       ...GUEST_BUNDLE_OPTIONS,
       stdin: { contents: guestEntrySource("./examples/hello-js/controller.ts"), resolveDir: root, loader: "ts" },
@@ -17,7 +17,7 @@ describe("guest SDK: what a guest bundle holds", () => {
     const inputs = Object.keys(out.metafile!.inputs);
     expect(inputs.filter((i) => i.includes("node_modules"))).to.deep.equal([]);
     expect(inputs.filter((i) => i.startsWith("packages/protocol/")).sort()).to.deep.equal(
-      ["core", "frame-defaults", "negotiate", "zkguest-error"].map((m) => `packages/protocol/dist/src/${m}.js`),
+      ["core", "frame-defaults", "negotiate", "wire/index", "wire/reader", "wire/utf8", "wire/writer", "zkguest-error"].map((m) => `packages/protocol/dist/src/${m}.js`),
     );
     const code = out.outputFiles![0]!.text;
     // QuickJS has neither; the SDK must not reach for them.

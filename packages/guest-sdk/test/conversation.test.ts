@@ -255,7 +255,7 @@ describe("guest SDK: fs and log", () => {
       { code: "invalid_path", message: "path is longer than the host's limit of 20 bytes" },
       { code: "frame_too_large", message: "the fs.store frame is 367 bytes, the host's limit is 200" },
       { code: "malformed_frame", message: "fields.when: expected a plain object" },
-      { code: "malformed_frame", message: "fields.n: Infinity is not a finite number within ±(2^53-1)" },
+      { code: "malformed_frame", message: "fields.n: Infinity: numbers must be finite" },
       { code: "malformed_frame", message: "fields.f: a function is not a protocol value" },
     ]);
     expect(host.requests).to.deep.equal([]);

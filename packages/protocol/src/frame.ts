@@ -1,12 +1,12 @@
-import { Decoder, Encoder } from "@msgpack/msgpack";
 import { either as E } from "fp-ts";
 import * as t from "io-ts";
 import { failure, type ErrorCode, type Failure } from "./errors.js";
-import { DEFAULT_LIMITS, MAX_FRAME_DEPTH } from "./limits.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 import { BODIES, isKind, VALUE_FIELDS, type Body, type Frame, type Kind, type Message } from "./messages.js";
-import { scanProfile, type FloatPath } from "./profile.js";
 import { IdC } from "./values.js";
 import { formatVersion, PROTOCOL_VERSION, SUPPORTED_VERSIONS, VersionC, type Version } from "./version.js";
+import { readMessagePack, type FloatPath } from "./wire/reader.js";
+import { encodeFrame } from "./wire/writer.js";
 
 /** A decode failure; `id` is set when the frame's request id could be read, so the peer can answer it. */
 export interface ProtocolError extends Failure {
@@ -16,77 +16,18 @@ export interface ProtocolError extends Failure {
 export interface DecodeOptions {
   /** Frames larger than this are refused before any parsing (default 4 MiB, SPEC.md §6). */
   readonly maxFrameBytes?: number;
-  /** Containers nested deeper than this are refused (default 32, SPEC.md §3). */
-  readonly maxDepth?: number;
-}
-
-// Canonical encoding (SPEC.md §3): map keys in ascending byte order, absent optional fields
-// omitted, integers in their smallest form (the encoder's default). Instances are reused: they
-// keep a buffer.
-const encoder = new Encoder({ ignoreUndefined: true });
-const decoder = new Decoder();
-
-/**
- * Bytewise order of UTF-8 keys is code point order. UTF-16 code units compare the same way
- * except that surrogates (0xD800-0xDFFF) must sort after 0xE000-0xFFFF: shift both ranges.
- */
-function compareKeys(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-  return unit < 0xd800 ? unit : unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
 /**
- * The value with every map's keys in canonical order. Maps already in order (everything
- * `frame()` and the decoder build) are kept as they are; only out-of-order ones are rebuilt, which
- * is cheaper than the encoder's sortKeys option sorting every map of every frame.
- */
-function canonical(value: unknown): unknown {
-  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const c = canonical(value[i]);
-      if (c !== value[i]) (out ??= value.slice())[i] = c;
-    }
-    return out ?? value;
-  }
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = compareKeys(keys[i - 1]!, keys[i]!) < 0;
-  if (!sorted) keys.sort(compareKeys);
-  let out: Record<string, unknown> | undefined = sorted ? undefined : {};
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = obj[k];
-    const c = canonical(v);
-    if (out === undefined && c !== v) {
-      out = {};
-      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
-    }
-    if (out !== undefined && c !== undefined) out[k] = c;
-  }
-  return out ?? value;
-}
-
-/**
- * Encodes a frame canonically. The message is trusted to match its TypeScript type (the receiver
- * validates); the result is a fresh Uint8Array owned by the caller.
+ * Encodes a frame canonically (SPEC.md §3.2). The message is trusted to match its TypeScript
+ * type (the receiver validates; a body holding something that is not a protocol value throws
+ * ZkguestError malformed_frame). The result is a fresh Uint8Array owned by the caller.
  */
 export function encode(message: Message): Uint8Array {
-  return encoder.encode(canonical(message));
+  return encodeFrame(message.kind, message.id, message.v, message.body as Record<string, unknown>);
 }
 
-/** Builds a frame of the current protocol version (keys already in canonical order). */
+/** Builds a frame of the current protocol version. */
 export function frame<K extends Kind>(kind: K, id: number, body: Body<K>, v: Version = PROTOCOL_VERSION): Frame<K> {
   return { body, id, kind, v } as unknown as Frame<K>;
 }
@@ -133,23 +74,16 @@ function isMap(u: unknown): u is Record<string, unknown> {
  * Decodes and validates one frame. Never throws: any input gives either a message of a known
  * kind whose body matches its codec, or a ProtocolError with the code a peer must answer with
  * (frame_too_large, malformed_frame, unsupported_version, unknown_kind). Bytes in the result
- * are views into `bytes`: pass a buffer the caller owns (copy out of a guest's memory first).
+ * are copies: the message never aliases `bytes`.
  */
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): E.Either<ProtocolError, Message> {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_LIMITS.max_frame_bytes;
   if (bytes.length > maxFrameBytes) {
     return reject("frame_too_large", `frame is ${bytes.length} bytes, the limit is ${maxFrameBytes}`);
   }
-  const scanned = scanProfile(bytes, options.maxDepth ?? MAX_FRAME_DEPTH);
-  if (E.isLeft(scanned)) return scanned;
-
-  let raw: unknown;
-  try {
-    raw = decoder.decode(bytes);
-  } catch (e) {
-    // The scan admits only what the decoder accepts; this is a last line of defence.
-    return reject("malformed_frame", `not MessagePack: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const read = readMessagePack(bytes);
+  if (!read.ok) return reject("malformed_frame", read.why);
+  const raw = read.value;
   if (!isMap(raw)) return reject("malformed_frame", "a frame must be a map with keys v, id, kind, body");
 
   const id = IdC.is(raw.id) ? raw.id : undefined;
@@ -169,7 +103,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): E.Either
   if (E.isLeft(body)) return reject("malformed_frame", `${kind} ${describeValidationError(body.left, "body")}`, id);
 
   const allowed = VALUE_FIELDS[kind] ?? [];
-  for (const path of scanned.right.floatPaths) {
+  for (const path of read.floats) {
     if (path[0] !== "body" || !matchesValueField(path, allowed)) {
       return reject("malformed_frame", `${kind} ${path.join(".")}: a float where an integer is required`, id);
     }

@@ -1,10 +1,10 @@
 export * from "./errors.js";
 export * from "./values.js";
-export { struct, StructType, type StructOf } from "./struct.js";
+export { struct, StructType, taggedUnion, type StructOf } from "./struct.js";
 export * from "./version.js";
 export * from "./limits.js";
 export * from "./messages.js";
 export { encode, decode, frame, describeValidationError, type ProtocolError, type DecodeOptions } from "./frame.js";
-export { scanProfile, isValidUtf8 } from "./profile.js";
+export { readMessagePack, encodeFrame, encodeUtf8, decodeUtf8, type FloatPath, type ReadResult } from "./wire/index.js";
 export { toHex, fromHex } from "./hex.js";
 export { toVectorJson, fromVectorJson } from "./vector-json.js";

@@ -2,7 +2,7 @@ import * as t from "io-ts";
 import { ErrorCodeC, type Failure } from "./errors.js";
 import { LimitsC } from "./limits.js";
 import { BytesC, FieldsC, UIntC, ValueC, type Value } from "./values.js";
-import { struct } from "./struct.js";
+import { struct, taggedUnion } from "./struct.js";
 import { VersionC, type Version } from "./version.js";
 
 // Every message body, one codec each (SPEC.md §5). The TypeScript types are derived from these
@@ -24,7 +24,7 @@ export const StateProofWitnessC = struct("StateProofWitness", {
   payload: BytesC,
   proof: BytesC,
 });
-export const WitnessC = t.union([DataWitnessC, StateProofWitnessC]);
+export const WitnessC = taggedUnion("Witness", "type", { data: DataWitnessC, state_proof: StateProofWitnessC });
 export type Witness = t.TypeOf<typeof WitnessC>;
 
 const ErrorShapeC = struct("Error", { code: t.string, message: t.string });

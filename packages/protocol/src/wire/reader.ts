@@ -1,4 +1,4 @@
-import { MAX_FRAME_DEPTH } from "@zkguest/protocol/core";
+import { MAX_FRAME_DEPTH } from "../frame-defaults.js";
 import { readUtf8 } from "./utf8.js";
 
 /**
@@ -9,7 +9,7 @@ import { readUtf8 } from "./utf8.js";
  * finite. Where floats occur is recorded, so the caller can refuse those outside Value fields.
  * Bytes come back as copies, so values never alias the frame.
  *
- * Plain functions over module state, like frame-writer.ts (no user code runs while reading).
+ * Plain functions over module state, like writer.ts (no user code runs while reading).
  */
 
 /** A key path from the frame's root to a float, cut to its first 4 steps (enough to name any Value field). */

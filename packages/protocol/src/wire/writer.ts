@@ -1,11 +1,14 @@
-import { MAX_FRAME_DEPTH, ZkguestError, type Version } from "@zkguest/protocol/core";
+import { MAX_FRAME_DEPTH } from "../frame-defaults.js";
+import type { Version } from "../negotiate.js";
+import { ZkguestError } from "../zkguest-error.js";
 import { utf8Length, writeUtf8 } from "./utf8.js";
 
 /**
  * Writes frames in the canonical MessagePack encoding of SPEC.md §3.2: smallest integer,
  * string, binary, array and map forms, float64 only for numbers that are not integers, map
- * keys in ascending byte order, no ext types. The SDK writes its own bodies field by field in
- * canonical order; only free-form Values (log fields) go through `value`, which sorts keys.
+ * keys in ascending byte order, no ext types. The guest SDK writes its bodies field by field in
+ * canonical order, free-form Values (log fields) through `value`, which sorts keys; the host
+ * side writes whole frames with `encodeFrame`.
  *
  * One frame is written at a time into a buffer that is reused (plain functions over module
  * state: this code is parsed at every cold start, and short names keep the bundle small).
@@ -127,7 +130,9 @@ export function name(s: string): void {
     names.set(s, bytes);
     pos = at;
   }
-  buf.set(bytes, room(bytes.length));
+  // A byte loop beats Uint8Array.set for the few bytes of a name.
+  const at = room(bytes.length);
+  for (let i = 0; i < bytes.length; i++) buf[at + i] = bytes[i]!;
 }
 
 export function bin(bytes: Uint8Array): void {
@@ -143,39 +148,98 @@ export function map(n: number): void {
   sized(n, 0x80, 16, 0xde, false);
 }
 
+/** The keys and indexes leading to the Value being written, to name it in an error (built only then). */
+const trail: (string | number)[] = [];
+let trailRoot = "";
+let trailBase = 0;
+
+function notAValue(depth: number, why: string): ZkguestError {
+  let where = trailRoot;
+  for (let d = trailBase; d < depth; d++) {
+    const step = trail[d]!;
+    where += typeof step === "number" ? `[${step}]` : `.${step}`;
+  }
+  return new ZkguestError("malformed_frame", `${where}: ${why}`);
+}
+
 /**
  * Writes a free-form Value (SPEC.md §4.1). `where` names it in errors; `depth` is the nesting
  * level it sits at in the frame. Map entries whose value is undefined are left out, as an
  * absent optional field is; anything that is not a Value throws ZkguestError malformed_frame.
  */
 export function value(v: unknown, where: string, depth: number): void {
-  const bad = (why: string) => new ZkguestError("malformed_frame", `${where}: ${why}`);
+  trailRoot = where;
+  trailBase = depth;
+  writeValue(v, depth);
+}
+
+function writeValue(v: unknown, depth: number): void {
   if (v === null) return nil();
   if (typeof v === "string") return str(v);
   if (typeof v === "boolean") return bool(v);
   if (typeof v === "number") {
     if (Number.isSafeInteger(v)) return int(v);
-    if (Number.isInteger(v) || !Number.isFinite(v)) throw bad(`${v} is not a finite number within ±(2^53-1)`);
+    if (!Number.isFinite(v)) throw notAValue(depth, `${v}: numbers must be finite`);
+    // Any other finite number, including integral ones past 2^53 such as 1e300, is a float64.
     buf[room(9)] = 0xcb;
     return view.setFloat64(pos - 8, v);
   }
   if (v instanceof Uint8Array) return bin(v);
-  if (typeof v !== "object") throw bad(`a ${typeof v} is not a protocol value`);
-  if (depth > MAX_FRAME_DEPTH) throw bad(`nested deeper than ${MAX_FRAME_DEPTH} levels`);
+  if (typeof v !== "object") throw notAValue(depth, `a ${typeof v} is not a protocol value`);
+  if (depth > MAX_FRAME_DEPTH) throw notAValue(depth, `nested deeper than ${MAX_FRAME_DEPTH} levels`);
   if (Array.isArray(v)) {
     array(v.length);
-    return v.forEach((item, i) => value(item, `${where}[${i}]`, depth + 1));
+    for (let i = 0; i < v.length; i++) {
+      trail[depth] = i;
+      writeValue(v[i], depth + 1);
+    }
+    return;
   }
   const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) throw bad("expected a plain object");
+  if (proto !== Object.prototype && proto !== null) throw notAValue(depth, "expected a plain object");
   const record = v as Record<string, unknown>;
-  const keys = sortKeys(Object.keys(record).filter((k) => record[k] !== undefined));
-  if (keys.includes("__proto__")) throw bad("the map key '__proto__' is refused (SPEC.md §3.3)");
+  const keys = presentKeys(record);
+  if (keys.includes("__proto__")) throw notAValue(depth, "the map key '__proto__' is refused (SPEC.md §3.3)");
   map(keys.length);
   for (const k of keys) {
     str(k);
-    value(record[k], `${where}.${k}`, depth + 1);
+    trail[depth] = k;
+    writeValue(record[k], depth + 1);
   }
+}
+
+/** The keys whose values are not undefined, in canonical order. */
+function presentKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    if (record[keys[i]!] === undefined) return sortKeys(keys.filter((k) => record[k] !== undefined));
+  }
+  return sortKeys(keys);
+}
+
+/**
+ * Encodes one whole frame whose body is a plain object of protocol fields: the general encoder
+ * the host side uses (the guest SDK writes its bodies field by field). Keys come out in
+ * canonical order whatever the objects' own order, integer-like keys included.
+ */
+export function encodeFrame(kind: string, id: number, v: Version, body: Record<string, unknown>): Uint8Array {
+  const keys = presentKeys(body);
+  return new Uint8Array(
+    writeFrame(kind, id, v, keys.length, () => {
+      for (const k of keys) {
+        name(k);
+        value(body[k], `${kind} body.${k}`, 2);
+      }
+    }),
+  );
+}
+
+function hasSurrogate(k: string): boolean {
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
 }
 
 /**
@@ -185,7 +249,7 @@ export function value(v: unknown, where: string, depth: number): void {
  */
 function sortKeys(keys: string[]): string[] {
   keys.sort();
-  if (!keys.some((k) => /[\ud800-\udfff]/.test(k))) return keys;
+  if (!keys.some(hasSurrogate)) return keys;
   const rank = (c: number) => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
   return keys.sort((a, b) => {
     for (let i = 0; i < a.length && i < b.length; i++) {

@@ -62,6 +62,20 @@ export function encodeUtf8(s: string): Uint8Array {
  * (overlong forms, surrogates, code points past U+10FFFF, truncated sequences).
  */
 export function readUtf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  // Most strings in a frame are short and ASCII (keys, kinds, names): build those directly.
+  if (end - start <= 64) {
+    let ascii = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) return readUtf8Units(bytes, start, end);
+      ascii += String.fromCharCode(c);
+    }
+    return ascii;
+  }
+  return readUtf8Units(bytes, start, end);
+}
+
+function readUtf8Units(bytes: Uint8Array, start: number, end: number): string | undefined {
   let s = "";
   let units: number[] = [];
   let i = start;

@@ -1,0 +1,119 @@
+import { decode as referenceDecode, encode as referenceEncode } from "@msgpack/msgpack";
+import { expect } from "chai";
+import fc from "fast-check";
+import { toHex, type Value } from "../src/index.js";
+import { decodeUtf8, encodeUtf8 } from "../src/wire/utf8.js";
+import { readMessagePack } from "../src/wire/reader.js";
+import { str, value, writeFrame } from "../src/wire/writer.js";
+
+// The wire codec (the MessagePack profile of SPEC.md §3, used by both the host side and the
+// guest SDK), held to an independent implementation, @msgpack/msgpack: the same bytes for
+// canonical values, the same values read back, and nothing read that the reference would read
+// differently.
+
+const text = fc.string({ unit: "binary", maxLength: 20 });
+const asciiKey = fc.string({ maxLength: 6 }).filter((k) => k !== "__proto__" && String(Number(k) >>> 0) !== k);
+const anyKey = fc.string({ unit: "binary", maxLength: 6 }).filter((k) => k !== "__proto__");
+const valueOf = (key: fc.Arbitrary<string>): fc.Arbitrary<Value> =>
+  fc.letrec<{ v: Value }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small" },
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+      fc.constantFrom(0, -1, -32, -33, 127, 128, 255, 256, -128, -129, 65535, 65536, -32768, -32769, 2 ** 32 - 1, 2 ** 32, -(2 ** 31), -(2 ** 31) - 1),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)),
+      text,
+      fc.uint8Array({ maxLength: 40 }),
+      fc.array(tie("v"), { maxLength: 4 }),
+      fc.dictionary(key, tie("v"), { maxKeys: 5, noNullPrototype: true }),
+    ),
+  })).v;
+
+/** Our bytes for one Value: a log frame's `fields`, cut out of the frame. */
+function writeValue(v: Value): Uint8Array {
+  const frame = new Uint8Array(
+    writeFrame("log", 1, [1, 0], 1, () => {
+      str("value");
+      value(v, "value", 2);
+    }),
+  );
+  // map(4) "body" map(1) "value" <value> "id" ...: the value starts after 1+5+1+6 bytes.
+  const start = 13;
+  const end = frame.length - (3 + 1 + 5 + 4 + 2 + 3); // "id" 1, "kind" "log", "v" [1, 0]
+  return frame.subarray(start, end);
+}
+
+const mutation = fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 3 });
+
+describe("wire codec against @msgpack/msgpack", () => {
+  it("writes exactly the reference's bytes for values with ASCII, non-index keys (sortKeys)", () => {
+    fc.assert(
+      fc.property(valueOf(asciiKey), (v) => {
+        expect(toHex(writeValue(v))).to.equal(toHex(referenceEncode(v, { sortKeys: true })));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("reads back what the reference writes, for any keys", () => {
+    fc.assert(
+      fc.property(valueOf(anyKey), (v) => {
+        const read = readMessagePack(referenceEncode(v));
+        if (!read.ok) throw new Error(read.why);
+        expect(read.value).to.deep.equal(v);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("never reads a damaged value differently from the reference", () => {
+    fc.assert(
+      fc.property(valueOf(anyKey), mutation, (v, flips) => {
+        const bytes = referenceEncode(v);
+        for (const [at, b] of flips) bytes[at % bytes.length] = b;
+        const ours = readMessagePack(bytes);
+        if (!ours.ok) return; // refusing more than the lenient reference is the point of the profile
+        expect(ours.value).to.deep.equal(referenceDecode(bytes));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("writes array-index keys in byte order, where JavaScript object order differs", () => {
+    const bytes = writeValue({ "9": 1, "10": 2, "": 3, a: 4 });
+    // '' (a0) 3, '10' (a23130) 2, '9' (a139) 1, 'a' (a161) 4
+    expect(toHex(bytes)).to.equal("84a003a2313002a13901a16104");
+  });
+
+  it("writes keys by code point: astral characters after U+E000..U+FFFF", () => {
+    const bytes = toHex(writeValue({ "\u{1F600}": 1, "\uFFFD": 2 }));
+    expect(bytes.indexOf(toHex(encodeUtf8("\uFFFD")))).to.be.lessThan(bytes.indexOf(toHex(encodeUtf8("\u{1F600}"))));
+  });
+
+  it("encodes and decodes UTF-8 as TextEncoder and a fatal TextDecoder do", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constantFrom("\ud800", "\udfff", "a"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 30 }), (s) => {
+        expect(encodeUtf8(s)).to.deep.equal(new TextEncoder().encode(s));
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 30 }), (bytes) => {
+        let expected: string | undefined;
+        try {
+          expected = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+        } catch {
+          expected = undefined;
+        }
+        let ours: string | undefined;
+        try {
+          ours = decodeUtf8(bytes);
+        } catch {
+          ours = undefined;
+        }
+        expect(ours).to.equal(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
