@@ -80,6 +80,15 @@ describe("wire codec against @msgpack/msgpack", () => {
     );
   });
 
+  it("writes frames far larger than its starting buffer (bytes, strings, many entries)", () => {
+    const big = new Uint8Array(300_000).map((_, i) => i & 0xff);
+    const v: Value = { data: big, text: "x".repeat(70_000) + "\u00e9", list: Array.from({ length: 5000 }, (_, i) => i), small: new Uint8Array([1]) };
+    const read = readMessagePack(writeValue(v));
+    if (!read.ok) throw new Error(read.why);
+    expect(read.value).to.deep.equal(v);
+    expect(toHex(writeValue(v))).to.equal(toHex(referenceEncode(v, { sortKeys: true })));
+  });
+
   it("writes array-index keys in byte order, where JavaScript object order differs", () => {
     const bytes = writeValue({ "9": 1, "10": 2, "": 3, a: 4 });
     // '' (a0) 3, '10' (a23130) 2, '9' (a139) 1, 'a' (a161) 4

@@ -52,11 +52,16 @@ export function writeFrame(kind: string, id: number, v: Version, bodyFields: num
   }
 }
 
-/** Moves the write position by `n` bytes, growing the buffer as needed; returns the old position. */
+/**
+ * Moves the write position by `n` bytes, growing the buffer as needed; returns the old position.
+ * It may replace `buf`, so callers keep its result in a variable before they index `buf`: an
+ * index expression that calls it would write into the old buffer (JavaScript reads `buf` first).
+ */
 function room(n: number): number {
   const at = pos;
   if (at + n > buf.length) {
-    const next = new Uint8Array(Math.max(buf.length * 2, at + n));
+    // Room to spare: an exact fit would make the very next byte grow (and copy) the buffer again.
+    const next = new Uint8Array(Math.max(buf.length * 2, (at + n) * 2));
     next.set(buf.subarray(0, at));
     buf = next;
     view = new DataView(next.buffer);
@@ -66,7 +71,8 @@ function room(n: number): number {
 }
 
 function byte(b: number): void {
-  buf[room(1)] = b;
+  const at = room(1);
+  buf[at] = b;
 }
 
 /** A type byte, then `n` big-endian in `width` bytes (1, 2 or 4); stores wrap a negative n to two's complement. */
@@ -103,8 +109,9 @@ export function int(n: number): void {
   const width = n >= 0 ? (n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x100000000 ? 4 : 8) : n >= -0x80 ? 1 : n >= -0x8000 ? 2 : n >= -0x80000000 ? 4 : 8;
   const type = (n >= 0 ? 0xcc : 0xd0) + Math.log2(width);
   if (width < 8) return head(type, n, width);
-  buf[room(9)] = type;
-  view.setBigInt64(pos - 8, BigInt(n));
+  const at = room(9);
+  buf[at] = type;
+  view.setBigInt64(at + 1, BigInt(n));
 }
 
 export function str(s: string): void {
@@ -137,7 +144,9 @@ export function name(s: string): void {
 
 export function bin(bytes: Uint8Array): void {
   sized(bytes.length, 0, 0, 0xc5, true);
-  buf.set(bytes, room(bytes.length));
+  // room() may replace buf: take the position first, then read buf.
+  const at = room(bytes.length);
+  buf.set(bytes, at);
 }
 
 export function array(n: number): void {
@@ -181,8 +190,9 @@ function writeValue(v: unknown, depth: number): void {
     if (Number.isSafeInteger(v)) return int(v);
     if (!Number.isFinite(v)) throw notAValue(depth, `${v}: numbers must be finite`);
     // Any other finite number, including integral ones past 2^53 such as 1e300, is a float64.
-    buf[room(9)] = 0xcb;
-    return view.setFloat64(pos - 8, v);
+    const at = room(9);
+    buf[at] = 0xcb;
+    return view.setFloat64(at + 1, v);
   }
   if (v instanceof Uint8Array) return bin(v);
   if (typeof v !== "object") throw notAValue(depth, `a ${typeof v} is not a protocol value`);
