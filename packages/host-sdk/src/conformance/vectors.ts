@@ -1,0 +1,58 @@
+import { decode as decodeMsgpack } from "@msgpack/msgpack";
+import { fromHex, fromVectorJson, ZkguestError } from "@zkguest/protocol";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** The golden vectors of protocol/vectors (SPEC.md §9), which the kits feed to the implementation under test. */
+export type VectorFile = "host-to-guest" | "guest-to-host" | "responses" | "accepted" | "invalid";
+
+export interface Vector {
+  readonly name: string;
+  readonly description: string;
+  readonly bytes: Uint8Array;
+  /** The decoded frame (bytes as Uint8Array), for valid and accepted vectors. */
+  readonly value?: unknown;
+  /** The code decoding must fail with, for invalid vectors. */
+  readonly error?: string;
+  /** The receiver's max_frame_bytes the vector assumes, when not the default. */
+  readonly maxFrameBytes?: number;
+}
+
+/** protocol/vectors in the repository, from dist/src/conformance/ of this package. */
+const VECTORS_DIR = new URL("../../../../../protocol/vectors/", import.meta.url);
+
+interface VectorJson {
+  name: string;
+  description: string;
+  hex: string;
+  value?: unknown;
+  error?: string;
+  max_frame_bytes?: number;
+}
+
+export function loadVectors(file: VectorFile): Vector[] {
+  let text: string;
+  try {
+    text = readFileSync(new URL(`${file}.json`, VECTORS_DIR), "utf8");
+  } catch (e) {
+    throw new ZkguestError("not_found", `the protocol's golden vectors are not at ${fileURLToPath(VECTORS_DIR)} (the kits run from a zkguest checkout): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return (JSON.parse(text) as VectorJson[]).map((v) => ({
+    name: v.name,
+    description: v.description,
+    bytes: fromHex(v.hex),
+    ...(v.value === undefined ? {} : { value: fromVectorJson(v.value) }),
+    ...(v.error === undefined ? {} : { error: v.error }),
+    ...(v.max_frame_bytes === undefined ? {} : { maxFrameBytes: v.max_frame_bytes }),
+  }));
+}
+
+/** The `kind` a frame's bytes claim, read leniently (undefined when they are not a map with a string kind). */
+export function claimedKind(bytes: Uint8Array): string | undefined {
+  try {
+    const raw = decodeMsgpack(bytes) as { kind?: unknown } | null;
+    return typeof raw?.kind === "string" ? raw.kind : undefined;
+  } catch {
+    return undefined;
+  }
+}
