@@ -63,6 +63,8 @@ function valueProblem(u: unknown, depth: number): string | undefined {
         return undefined;
       }
       if (!isPlainObject(u)) return "expected a plain object";
+      // The wire refuses this key (SPEC.md §3.3): refuse it here too, so callers learn before sending.
+      if (Object.prototype.hasOwnProperty.call(u, "__proto__")) return "the map key '__proto__' is refused";
       for (const key in u) {
         const p = valueProblem(u[key], depth + 1);
         if (p) return p;

@@ -11,6 +11,7 @@ import {
   fromHex,
   DEFAULT_LIMITS,
   type Kind,
+  ValueC,
   type ProtocolError,
 } from "../src/index.js";
 import { anyMessageArb, messageArb } from "./arbitraries.js";
@@ -125,6 +126,12 @@ describe("protocol frames", () => {
         ["c0c0", /trailing bytes/],
       ];
       for (const [hex, why] of cases) expect(decodeError(fromHex(hex)).message, hex).to.match(why);
+    });
+
+    it("refuses a __proto__ key in a Value before anything is sent", () => {
+      const args = JSON.parse('{"a": {"__proto__": {"polluted": true}}}') as unknown;
+      expect(ValueC.decode(args)._tag).to.equal("Left");
+      expect(ValueC.is(args)).to.equal(false);
     });
 
     it("refuses a __proto__ key", () => {
