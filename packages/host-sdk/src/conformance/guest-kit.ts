@@ -135,7 +135,7 @@ class GuestKit {
       if (!/\b2\.0\b/.test(r.message) || !/\b1\.\d+\b/.test(r.message)) return fail(name, `the message must name both sides' versions (2.0 and the guest's 1.x): '${r.message}'`);
       // SPEC.md §8: then it does nothing else, even if the host wrongly goes on.
       const after = c.request("witness.get", { args: this.args });
-      if (c.host.requestCount > 0) return fail(name, `after refusing it still sent ${c.host.requestCount} request(s) (then answered ${describeReply(after)})`);
+      if (c.host.requests > 0) return fail(name, `after refusing it still sent ${c.host.requests} request(s) (then answered ${describeReply(after)})`);
       return verdict(name, c, `unsupported_version: ${r.message}; nothing sent after`);
     });
   }
@@ -149,7 +149,7 @@ class GuestKit {
       const r = nonCanonical ? c.send(nonCanonicalWitnessGet(c.requestId, this.args), "witness.get") : c.request("witness.get", { args: this.args });
       if (r.kind !== "ok" || r.value !== null) return fail(name, `expected ok nil, got ${describeReply(r)}${c.host.problems.length ? `; ${c.host.problems.join("; ")}` : ""}`);
       if (c.host.witnessReady !== 1) return fail(name, "answered ok without sending witness.ready");
-      return verdict(name, c, `${c.host.requestCount} request(s), witness.ready once, all canonical`);
+      return verdict(name, c, `${c.host.requests} request(s), witness.ready once, all canonical`);
     });
   }
 
@@ -256,7 +256,7 @@ class GuestKit {
       const hello = c.hello([[1, 0]]);
       if (hello.kind !== "ok") return fail(name, `hello: ${describeReply(hello)}`);
       const r = c.request("witness.get", { args: "x".repeat(2 * SMALL_FRAME_BYTES) });
-      if (c.host.requestCount > 0) return fail(name, `the guest acted on a ${2 * SMALL_FRAME_BYTES}-byte frame (it sent ${c.host.requestCount} request(s)), over the max_frame_bytes it was told`);
+      if (c.host.requests > 0) return fail(name, `the guest acted on a ${2 * SMALL_FRAME_BYTES}-byte frame (it sent ${c.host.requests} request(s)), over the max_frame_bytes it was told`);
       if (r.kind === "failed") return pass(name, `the guest stopped: ${r.message}`);
       if (r.kind === "error" && r.code === "frame_too_large") return pass(name, `error frame_too_large: ${r.message}`);
       return fail(name, `expected error frame_too_large (or the guest to stop), got ${describeReply(r)}`);
@@ -284,7 +284,7 @@ class GuestKit {
       const hello = c.hello([[1, 0]]);
       if (hello.kind !== "ok") return fail(name, `hello: ${describeReply(hello)}`);
       const r = c.send(vector.bytes, "witness.get");
-      if (c.host.requestCount > 0) return fail(name, `the guest acted on it: it sent ${c.host.requestCount} request(s)`);
+      if (c.host.requests > 0) return fail(name, `the guest acted on it: it sent ${c.host.requests} request(s)`);
       if (r.kind === "failed" && id === undefined) return pass(name, `no readable id; the guest stopped: ${r.message}`);
       if (r.kind !== "error" || !allowed.includes(r.code)) return fail(name, `expected error ${allowed.join(" or ")}, got ${describeReply(r)}`);
       if (id !== undefined && r.id !== id) return fail(name, `answered id ${r.id}; the frame's id ${id} can be read and must be answered`);

@@ -28,7 +28,7 @@ export type FsPolicy =
  * handles a host request, and notes every way the guest breaks the protocol. It is strict where
  * a host may be lenient, because it is checking the guest: every frame must decode under the
  * rules of SPEC.md §3.3 and be canonical (§3.2: re-encoding the decoded message gives the same
- * bytes), carry the agreed version, and number requests 1, 2, 3, ... (§2); `witness.ready` is
+ * bytes), carry the agreed version, and number requests upwards from 1 (§2); `witness.ready` is
  * sent once, inside `witness.get`, and nothing is sent outside a host request.
  */
 export class ReferenceHost {
@@ -46,7 +46,9 @@ export class ReferenceHost {
   readonly fsRequests: string[] = [];
   /** `witness.ready` requests accepted (at most one per witness step). */
   witnessReady = 0;
-  private nextId = 1;
+  /** Requests the guest sent (frames that could be read). */
+  requests = 0;
+  private lastId = 0;
   private readonly files = new Map<string, Uint8Array>();
 
   constructor(
@@ -54,11 +56,6 @@ export class ReferenceHost {
     private readonly fs: FsPolicy = { kind: "answer" },
   ) {
     this.maxFrameBytes = maxFrameBytes;
-  }
-
-  /** Requests the guest sent (frames that could be read). */
-  get requestCount(): number {
-    return this.nextId - 1;
   }
 
   readonly handler: HostCallHandler = (bytes) => {
@@ -79,7 +76,7 @@ export class ReferenceHost {
     return this.respond(m.id, this.answer(m));
   };
 
-  /** The checks every guest request gets: canonical bytes, the agreed version, the next id. */
+  /** The checks every guest request gets: canonical bytes, the agreed version, an increasing id. */
   private checkEnvelope(m: Message, bytes: Uint8Array): void {
     const again = encode(m);
     if (!sameBytes(again, bytes)) {
@@ -88,8 +85,12 @@ export class ReferenceHost {
     if (m.v[0] !== this.version[0] || m.v[1] !== this.version[1]) {
       this.problems.push(`${m.kind} request ${m.id} carries version ${formatVersion(m.v)}, not the agreed ${formatVersion(this.version)}`);
     }
-    if (m.id !== this.nextId) this.problems.push(`${m.kind} request has id ${m.id}; the guest's requests are numbered from 1 and this is request ${this.nextId}`);
-    this.nextId = m.id === 0xffffffff ? 1 : m.id + 1;
+    // SPEC.md §2 numbers requests 1, 2, 3, ...; a gap is tolerated (a request refused before the
+    // host read it, such as one over max_frame_bytes, may have used an id), a repeat or a step back is not.
+    const wrapped = this.lastId === 0xffffffff && m.id >= 1;
+    if (m.id <= this.lastId && !wrapped) this.problems.push(`${m.kind} request has id ${m.id}, not above the previous request's ${this.lastId}`);
+    this.lastId = m.id;
+    this.requests++;
   }
 
   private answer(m: Message): E.Either<Failure, Value> {
