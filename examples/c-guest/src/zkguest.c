@@ -182,13 +182,15 @@ int32_t zk_call(const uint8_t *frame, size_t len, uint32_t id, zk_response *resp
     return parse_response(response_buffer, (size_t)got, id, response) ? got : ZK_UNREADABLE_RESPONSE;
 }
 
-bool zk_request_send(mp_writer *w, const char *kind, zk_response *response) {
+int32_t zk_request(mp_writer *w, const char *kind, zk_response *response) {
     uint32_t id = zk_next_request_id();
     frame_end(w, id, kind);
-    bool sent = !w->failed && zk_call(w->data, w->len, id, response) > 0;
+    int32_t status = w->failed ? ZK_UNREADABLE_RESPONSE : zk_call(w->data, w->len, id, response);
     mp_writer_free(w);
-    return sent;
+    return status;
 }
+
+bool zk_request_send(mp_writer *w, const char *kind, zk_response *response) { return zk_request(w, kind, response) > 0; }
 
 void zk_reply_send(mp_writer *w, uint32_t id, const char *kind) {
     frame_end(w, id, kind);

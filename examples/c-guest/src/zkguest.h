@@ -54,6 +54,9 @@ void zk_frame_begin(mp_writer *w);
  */
 bool zk_request_send(mp_writer *w, const char *kind, zk_response *response);
 
+/* zk_request_send, giving zk_call's status instead of a bool. */
+int32_t zk_request(mp_writer *w, const char *kind, zk_response *response);
+
 /* The id for the next request the guest sends (SPEC.md §2: 1, 2, 3, ..., wrapping to 1). */
 uint32_t zk_next_request_id(void);
 
