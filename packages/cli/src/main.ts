@@ -3,6 +3,7 @@ import { describeError, UsageError, type CliIO, type Command } from "./cli-io.js
 /** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   build: { summary: "bundle a controller (or a .wasm module) into a guest artifact", load: async () => (await import("./commands/build.js")).buildCommand },
+  conformance: { summary: "check a guest or this host against the protocol (conformance kits)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
   demo: { summary: "run the demo", load: async () => (await import("./commands/demo.js")).demoCommand },
   fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => (await import("./commands/fs.js")).fsCommand },
   init: { summary: "scaffold a guest project that builds, tests and runs", load: async () => (await import("./commands/init.js")).initCommand },

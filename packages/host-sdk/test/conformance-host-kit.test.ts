@@ -6,7 +6,8 @@ import { decode, encode, frame, type Fields, type Message } from "@zkguest/proto
 import type { HostCallHandler, LoadedGuest } from "../src/engine/engine.js";
 import { WasmEngine } from "../src/engine/wasm.js";
 import { CHECK_LINE, SUMMARY_LINE, type LogLine } from "../src/conformance/contract.js";
-import { HOST_KIT_ARGS, hostKitResults } from "../src/conformance/host-kit.js";
+import { HOST_KIT_ARGS, hostKitResults, runOnHost } from "../src/conformance/host-kit.js";
+import { Host } from "../src/host.js";
 import { runOnSessionHost } from "../src/conformance/session-host.js";
 import { expectFailedChecks, failures, referenceGuestWasm } from "./conformance-fixtures.js";
 import { requireClang } from "./host-fixtures.js";
@@ -58,6 +59,17 @@ describe("conformance: the host kit", function () {
     expect(results.filter((r) => r.result === "skip")).to.deep.equal([]);
     expect(results.length).to.be.greaterThan(50);
     expect(results.at(-1)!.check).to.equal("the reference guest ran to the end");
+  });
+
+  it("the Host (worker pool, registry, disk image, dev prover) passes every check", async () => {
+    const host = await Host.create({ devMode: true, poolSize: 1 });
+    try {
+      const results = hostKitResults(await runOnHost(host, referenceGuestWasm()));
+      expect(failures(results)).to.deep.equal([]);
+      expect(results.filter((r) => r.result === "skip")).to.deep.equal([]);
+    } finally {
+      await host.close();
+    }
   });
 
   it("skips the quota checks when the host announces no reachable quota", () => {

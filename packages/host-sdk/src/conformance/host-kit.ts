@@ -1,4 +1,8 @@
-import { type Value } from "@zkguest/protocol";
+import { PROTOCOL_VERSION, type Value } from "@zkguest/protocol";
+import { createArtifact } from "../artifact.js";
+import type { Host } from "../host.js";
+import type { RunLimits } from "../run-limits.js";
+import { describe } from "../session/session.js";
 import { CHECK_LINE, contractArgs, stringField, SUMMARY_LINE, type LogLine } from "./contract.js";
 import { fail, pass, tally, type CheckResult, type Verdict } from "./results.js";
 
@@ -15,6 +19,21 @@ export interface HostRun {
 }
 
 const VERDICTS: readonly string[] = ["pass", "fail", "skip"];
+
+/** The limits the host kit runs under: the defaults, with quotas small enough for the reference guest to reach. */
+export const HOST_KIT_LIMITS: Partial<RunLimits> = { quotaBytes: 1024 * 1024, quotaFiles: 1024 };
+
+/**
+ * Runs the reference guest (its wasm module) through the whole lifecycle on `host`: deployed,
+ * proved with HOST_KIT_ARGS under HOST_KIT_LIMITS (over `limits`). The host's prover must
+ * succeed (a DevProver does).
+ */
+export async function runOnHost(host: Host, referenceGuest: Uint8Array, limits: Partial<RunLimits> = {}): Promise<HostRun> {
+  const artifact = createArtifact({ name: "conformance-guest", engine: "wasm", code: referenceGuest, protocol: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION } });
+  const program = await host.deploy(artifact.bytes);
+  const report = await host.prove(program, HOST_KIT_ARGS, { limits: { ...HOST_KIT_LIMITS, ...limits } });
+  return { ok: report.status === "proved", ...(report.error === undefined ? {} : { error: describe(report.error) }), logs: report.logs };
+}
 
 /**
  * The host kit's table from a run of the reference guest (examples/conformance-guest) with

@@ -6,5 +6,5 @@
 export { runGuestKit, FS_ERROR_CODES, LATER_MINOR_CODE, type GuestKitOptions } from "./guest-kit.js";
 export { CHECK_LINE, CONTRACT_KEY, contractArgs, FS_OPS, OP_OK, OP_REPORT, SUMMARY_LINE, type ContractMode, type LogLine } from "./contract.js";
 export { allPassed, formatTable, tally, type CheckResult, type Verdict } from "./results.js";
-export { hostKitResults, HOST_KIT_ARGS, type HostRun } from "./host-kit.js";
-export { runOnSessionHost, HOST_KIT_LIMITS, type SessionHostOptions } from "./session-host.js";
+export { hostKitResults, runOnHost, HOST_KIT_ARGS, HOST_KIT_LIMITS, type HostRun } from "./host-kit.js";
+export { runOnSessionHost, type SessionHostOptions } from "./session-host.js";

@@ -8,10 +8,7 @@ import type { LogRecord } from "../report.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "../run-limits.js";
 import { LazyDisk } from "../session/disk.js";
 import { describe, runPhase, type PhaseOutcome } from "../session/session.js";
-import type { HostRun } from "./host-kit.js";
-
-/** The limits the host kit runs under: the defaults, with quotas small enough for the reference guest to reach. */
-export const HOST_KIT_LIMITS: Partial<RunLimits> = { quotaBytes: 1024 * 1024, quotaFiles: 1024 };
+import { HOST_KIT_LIMITS, type HostRun } from "./host-kit.js";
 
 export interface SessionHostOptions {
   /** Over DEFAULT_RUN_LIMITS and HOST_KIT_LIMITS. */
@@ -32,7 +29,8 @@ const STAND_IN_PROOF = new TextEncoder().encode("zkguest conformance stand-in pr
  * Runs `guest` through a whole run on the host-sdk's session layer, in this thread: the witness
  * step, then the entrypoint with a stand-in proof and the witness step's logs, on a fresh FAT-16
  * disk image in a temporary directory (removed afterwards). It is the host-sdk's protocol
- * implementation without the pool, registry and prover around it, which lets tests break it.
+ * implementation without the pool, registry and prover of the Host around it (runOnHost runs
+ * the Host), which lets the tests break it on purpose.
  */
 export function runOnSessionHost(guest: LoadedGuest, args: Value, options: SessionHostOptions = {}): HostRun {
   const limits = resolveLimits(resolveLimits(DEFAULT_RUN_LIMITS, HOST_KIT_LIMITS), options.limits);
