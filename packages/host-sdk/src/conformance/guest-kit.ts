@@ -27,7 +27,8 @@ export interface GuestKitOptions {
  *   sides, then nothing else, even when the host wrongly goes on);
  * - the witness step: witness.ready exactly once before ok, every frame strict and canonical,
  *   requests numbered from 1; the same with a non-canonical witness.get, which must be accepted;
- * - the entrypoint after a proof and after a failed proof;
+ * - the entrypoint after a proof (in the witness step's conversation, and in a fresh instance)
+ *   and after a failed proof;
  * - every error code a host can answer a file request with, and one a later minor adds: the
  *   guest surfaces each (reports it, or fails the step with it), never crashes or reports success;
  * - the limits of hello: a small max_frame_bytes the guest's own frames respect, and a host
@@ -47,8 +48,9 @@ export function runGuestKit(guest: LoadedGuest, options: GuestKitOptions = {}): 
     kit.helloOnlyTwo(),
     kit.witnessStep(false),
     kit.witnessStep(true),
-    kit.entrypoint(true),
-    kit.entrypoint(false),
+    kit.entrypoint(true, false),
+    kit.entrypoint(true, true),
+    kit.entrypoint(false, false),
     contract,
     ...[...FS_ERROR_CODES, LATER_MINOR_CODE].map((code) => (follows ? kit.fsErrorReported(code) : kit.fsErrorSurfaced(code))),
     follows ? kit.ownFramesWithinLimit() : skip(OWN_FRAMES, "needs the conformance controller contract"),
@@ -153,12 +155,21 @@ class GuestKit {
     });
   }
 
-  /** The whole run of SPEC.md §2 in one conversation, proving having succeeded or failed. */
-  entrypoint(success: boolean): CheckResult {
-    const name = success ? "entrypoint after a proof" : "entrypoint after a failed proof";
+  /**
+   * The entrypoint, proving having succeeded or failed: after the witness step in the same
+   * conversation (SPEC.md §2's run), or in a fresh instance that is only told hello (a host may
+   * run the phases apart, §2: the guest must need nothing but proof.result and its disk).
+   */
+  entrypoint(success: boolean, fresh: boolean): CheckResult {
+    const name = `entrypoint after ${success ? "a proof" : "a failed proof"}${fresh ? ", in a fresh instance" : ""}`;
     return this.converse({}, (c) => {
-      const ready = this.throughWitnessStep(c, this.args);
-      if (ready !== undefined) return fail(name, ready);
+      if (fresh) {
+        const hello = c.hello([[1, 0]]);
+        if (hello.kind !== "ok") return fail(name, `hello: ${describeReply(hello)}`);
+      } else {
+        const ready = this.throughWitnessStep(c, this.args);
+        if (ready !== undefined) return fail(name, ready);
+      }
       const outcome: Body<"proof.result"> = success
         ? { args: this.args, logs: logEntries(c), proof: PROOF, success: true }
         : { args: this.args, error: { code: "internal", message: "the conformance host's prover failed on purpose" }, logs: logEntries(c), success: false };
