@@ -707,9 +707,13 @@ void host_checks_entrypoint(const zk_frame *request) {
     conclude("proof.result: proof if and only if success", &p, success ? "success with a proof" : "failure with an error");
 
     answer a = fs_read(BASE "/KEEP.BIN", -1, -1);
-    report_if("the disk keeps the witness step's files", read_gives(&a, "kept"), describe(&a));
+    p = (probe){0};
+    need(&p, read_gives(&a, "kept"), "read " BASE "/KEEP.BIN: expected 'kept', got %s", describe(&a));
+    conclude("the disk keeps the witness step's files", &p, "read back " BASE "/KEEP.BIN");
     a = fs_store(BASE "/ENTRY.BIN", (const uint8_t *)"entry", 5, "create");
-    report_if("fs.store in the entrypoint", stat_is(&a, "ENTRY.BIN", "file", 5), describe(&a));
+    p = (probe){0};
+    need(&p, stat_is(&a, "ENTRY.BIN", "file", 5), "store " BASE "/ENTRY.BIN: expected its Stat, got %s", describe(&a));
+    conclude("fs.store in the entrypoint", &p, "stored " BASE "/ENTRY.BIN");
     mp_writer w;
     zk_frame_begin(&w);
     mp_write_map(&w, 1);

@@ -36,9 +36,8 @@ export interface TestRun extends RunReport {
  *
  * ```ts
  * import { testHost } from "@zkguest/host-sdk/testing";
- * import { buildArtifact } from "zkguest";
  *
- * const guest = await buildArtifact("controller.ts", "my-guest");
+ * const guest = await buildArtifact("controller.ts", "my-guest"); // from the CLI's package, zkguest
  * const run = await testHost.prove(guest, { numbers: [1, 2, 3] });
  * expect(run.status).to.equal("proved");
  * expect(await run.readFile("/var/share/proof.bin")).to.deep.equal(run.proof);
