@@ -9,12 +9,15 @@
 
 #define GUEST_NAME "zkguest-conformance-guest/1.0"
 
-host_limits announced = {4194304, 255, 8192, false, false, false, 0, 0, 0};
+/* SPEC.md §6's defaults: what holds until a hello says otherwise. */
+#define DEFAULTS {4194304, 255, 8192, false, false, false, 0, 0, 0}
+
+host_limits announced = DEFAULTS;
 
 static void read_limits(const zk_frame *hello) {
     mp_reader limits;
     uint32_t entries;
-    host_limits l = {4194304, 255, 8192, false, false, false, 0, 0, 0};
+    host_limits l = DEFAULTS;
     if (zk_body_field(hello, "limits", &limits) && mp_read_map(&limits, &entries)) {
         for (uint32_t i = 0; i < entries; i++) {
             mp_bytes key;
