@@ -53,7 +53,7 @@ export function runGuestKit(guest: LoadedGuest, options: GuestKitOptions = {}): 
     kit.entrypoint(true, true),
     kit.entrypoint(false, false),
     contract,
-    ...[...FS_ERROR_CODES, LATER_MINOR_CODE].map((code) => (follows ? kit.fsErrorReported(code) : kit.fsErrorSurfaced(code))),
+    ...[...FS_ERROR_CODES, laterMinorCode()].map((code) => (follows ? kit.fsErrorReported(code) : kit.fsErrorSurfaced(code))),
     follows ? kit.ownFramesWithinLimit() : skip(OWN_FRAMES, "needs the conformance controller contract"),
     kit.largerHostFrameRefused(),
     ...loadVectors("invalid").filter((v) => v.maxFrameBytes === undefined).map((v) => kit.invalidFrame(v)),
@@ -79,15 +79,18 @@ export const FS_ERROR_CODES: readonly ErrorCode[] = [
   "internal",
 ];
 
-/** A code a later minor version adds, from protocol/vectors/accepted.json: a 1.0 guest reads it as `internal` (SPEC.md §8). */
-export const LATER_MINOR_CODE = laterMinorCode();
+let laterCode: string | undefined;
 
-function laterMinorCode(): string {
-  // The vector's bytes, not its decoded value: decoding already turns the code into internal.
-  const vector = loadVectors("accepted").find((v) => v.name === "unknown error code");
-  const code = vector && (decodeMsgpack(vector.bytes) as { body?: { code?: unknown } } | null)?.body?.code;
-  if (typeof code !== "string") throw new Error("protocol/vectors/accepted.json has no 'unknown error code' vector");
-  return code;
+/** A code a later minor version adds, from protocol/vectors/accepted.json: a 1.0 guest reads it as `internal` (SPEC.md §8). */
+export function laterMinorCode(): string {
+  if (laterCode === undefined) {
+    // The vector's bytes, not its decoded value: decoding already turns the code into internal.
+    const vector = loadVectors("accepted").find((v) => v.name === "unknown error code");
+    const code = vector && (decodeMsgpack(vector.bytes) as { body?: { code?: unknown } } | null)?.body?.code;
+    if (typeof code !== "string") throw new Error("protocol/vectors/accepted.json has no 'unknown error code' vector");
+    laterCode = code;
+  }
+  return laterCode;
 }
 
 /** The max_frame_bytes of the limit scenarios: small, but room for any answer to hello. */
@@ -332,7 +335,7 @@ function greet(c: Conversation): string | undefined {
 
 /** The code a 1.0 guest reports for `code`: itself, or internal for the later minor's code (SPEC.md §8). */
 function readAs(code: string): string {
-  return code === LATER_MINOR_CODE ? "internal" : code;
+  return code === laterMinorCode() ? "internal" : code;
 }
 
 /** The chosen version and guest name of an answer to hello, or why there are none. */
