@@ -132,6 +132,10 @@ export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true;
   const raw = read.value;
   if (!isMap(raw)) return refuse("malformed_frame", "a frame must be a map with keys v, id, kind, body");
   const { id, v, kind, body } = raw;
+  // A float in the envelope (an id written as 1.0) is malformed whatever the kind: check it before
+  // guest-request kinds are answered without reading their bodies.
+  const envelopeFloat = read.floats.find((p) => p[0] !== "body");
+  if (envelopeFloat) return refuse("malformed_frame", `${envelopeFloat.join(".")}: a float where an integer is required`);
   if (!isUInt(id, 0xffffffff)) return refuse("malformed_frame", `id: expected a request id (0 .. 2^32-1), got ${describe(id)}`);
   try {
     const ver = version(v, "v") as Version;

@@ -10,13 +10,7 @@ import { expectFailedChecks, failures, JS_CONFORMANCE_CONTROLLER, referenceGuest
 import { exampleGuestWasm, requireClang } from "./host-fixtures.js";
 import { bundleController, bundleSource } from "./quickjs-helpers.js";
 
-/**
- * Gaps the guest kit finds in the JS guest SDK, to be fixed there: a float written as the
- * envelope's id (1.0) is read as the id 1, and the frame, of a kind a guest never receives, is
- * refused as invalid_state instead of malformed_frame (SPEC.md §3.3). This test fails once a
- * gap is fixed, so that its entry is removed.
- */
-const SDK_KNOWN_GAPS = ["invalid frame: float id"];
+
 
 const FILE_ERROR_CHECKS = [...FS_ERROR_CODES, laterMinorCode()].map((code) => `file error ${code}`);
 
@@ -77,7 +71,7 @@ describe("conformance: the guest kit", function () {
   describe("against our guests", () => {
     it("the JS guest SDK (the conformance controller) passes, but for its known gaps", () => {
       const results = runGuestKit(js);
-      expectFailedChecks(results, SDK_KNOWN_GAPS);
+      expectFailedChecks(results, []);
       expect(results.filter((r) => r.result === "skip")).to.deep.equal([]);
       expect(row(results, "file error quota_exceeded").detail).to.equal("6 operations, each caught quota_exceeded");
       expect(row(results, `file error ${laterMinorCode()}`).detail).to.equal("6 operations, each caught internal");
@@ -114,7 +108,7 @@ describe("conformance: the guest kit", function () {
         expect(row(results, check).detail).to.match(/yet the guest answered ok nil, then ok nil and logged nothing naming it$/);
       }
       // The rest of what it does is conformant: the kit blames the right thing.
-      expectFailedChecks(results, [...FILE_ERROR_CHECKS, ...SDK_KNOWN_GAPS]);
+      expectFailedChecks(results, FILE_ERROR_CHECKS);
     });
 
     it("a guest that sends a frame over max_frame_bytes (the engine's limit ends it)", async () => {
