@@ -7,4 +7,4 @@ export * from "./messages.js";
 export { encode, decode, frame, describeValidationError, type ProtocolError, type DecodeOptions } from "./frame.js";
 export { readMessagePack, encodeFrame, encodeUtf8, decodeUtf8, type FloatPath, type ReadResult } from "./wire/index.js";
 export { toHex, fromHex } from "./hex.js";
-export { toVectorJson, fromVectorJson } from "./vector-json.js";
+export { toVectorJson, fromVectorJson, type GoldenVector } from "./vector-json.js";

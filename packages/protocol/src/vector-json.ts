@@ -1,5 +1,19 @@
 import { fromHex, toHex } from "./hex.js";
 
+/** One golden vector as stored in protocol/vectors/*.json (SPEC.md §9). */
+export interface GoldenVector {
+  readonly name: string;
+  readonly description: string;
+  /** The frame's bytes, lower-case hex. */
+  readonly hex: string;
+  /** The decoded frame, bytes as {"$bin": hex}: for valid and accepted vectors. */
+  readonly value?: unknown;
+  /** The error code decoding must fail with: for invalid vectors. */
+  readonly error?: string;
+  /** The receiver's max_frame_bytes the vector assumes, when not the default. */
+  readonly max_frame_bytes?: number;
+}
+
 /**
  * How golden vectors render decoded values as JSON (SPEC.md §9): bytes become
  * `{"$bin": "<lower-case hex>"}`; everything else is plain JSON. Vectors never use a map whose

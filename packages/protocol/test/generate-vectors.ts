@@ -8,27 +8,18 @@ import { encode as plainEncode } from "@msgpack/msgpack";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ERROR_CODES, encode, frame, toHex, toVectorJson, type Message } from "../src/index.js";
-
-interface Vector {
-  name: string;
-  description: string;
-  hex: string;
-  value?: unknown;
-  error?: string;
-  max_frame_bytes?: number;
-}
+import { ERROR_CODES, encode, frame, toHex, toVectorJson, type Message, type GoldenVector } from "../src/index.js";
 
 const b = (...xs: number[]) => new Uint8Array(xs);
 const ascii = (s: string) => toHex(new TextEncoder().encode(s));
 
-function valid(name: string, description: string, m: Message): Vector {
+function valid(name: string, description: string, m: Message): GoldenVector {
   return { name, description, hex: toHex(encode(m)), value: toVectorJson(m) };
 }
 
 const limits = { max_frame_bytes: 4194304, max_path_bytes: 255, max_log_message_bytes: 8192 };
 
-const hostToGuest: Vector[] = [
+const hostToGuest: GoldenVector[] = [
   valid("hello", "The handshake with the default limits, offering 1.0.", frame("hello", 1, { offer: [[1, 0]], host: "zkguest-host/0.1.0", limits })),
   valid("hello, two majors and every limit", "A host that speaks 1.3 and 2.0 and announces all its run limits.", frame("hello", 1, {
     offer: [[1, 3], [2, 0]],
@@ -53,7 +44,7 @@ const hostToGuest: Vector[] = [
   })),
 ];
 
-const guestToHost: Vector[] = [
+const guestToHost: GoldenVector[] = [
   valid("witness.ready", "Both kinds of witness.", frame("witness.ready", 1, {
     witnesses: [
       { type: "data", data: b(0x2a) },
@@ -75,7 +66,7 @@ const guestToHost: Vector[] = [
 ];
 
 const stat = { name: "PROOF.BIN", type: "file" as const, size: 3, modified: "2026-11-25T10:30:00" };
-const responses: Vector[] = [
+const responses: GoldenVector[] = [
   valid("ok nil", "A request that returns nothing.", frame("ok", 12, { value: null })),
   valid("ok hello", "The guest's answer to hello.", frame("ok", 1, { value: { version: [1, 0], guest: "zkguest-guest-sdk/0.1.0" } })),
   valid("ok stat", "The answer to fs.store or fs.stat.", frame("ok", 8, { value: stat })),
@@ -89,7 +80,7 @@ const responses: Vector[] = [
 // Frames a decoder must accept although they are not canonical: decode only.
 const envelope = (body: string, id: string, kind: string, v: string) => `84a4626f6479${body}a26964${id}a46b696e64${kind}a176${v}`;
 const kindStr = (k: string) => (0xa0 + k.length).toString(16) + ascii(k);
-const accepted: Vector[] = [
+const accepted: GoldenVector[] = [
   {
     name: "keys out of order",
     description: "Envelope keys in the order v, id, kind, body: accepted as the canonical frame.",
@@ -117,7 +108,7 @@ const accepted: Vector[] = [
 ];
 
 const storeBody = "83a464617461c403010203a46d6f6465a6637265617465a470617468a12f"; // data 010203, mode create, path "/"
-const invalid: Vector[] = [
+const invalid: GoldenVector[] = [
   { name: "empty", description: "No bytes at all.", hex: "", error: "malformed_frame" },
   { name: "truncated", description: "A valid fs.store frame cut in the middle of its data.", hex: envelope(storeBody, "01", kindStr("fs.store"), "920100").slice(0, 30), error: "malformed_frame" },
   { name: "trailing bytes", description: "A valid frame followed by one more byte.", hex: envelope("81a470617468a12f", "01", kindStr("fs.stat"), "920100") + "c0", error: "malformed_frame" },
@@ -145,7 +136,7 @@ const invalid: Vector[] = [
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.resolve(here, "../../../../protocol/vectors");
-const files: Record<string, Vector[]> = {
+const files: Record<string, GoldenVector[]> = {
   "host-to-guest.json": hostToGuest,
   "guest-to-host.json": guestToHost,
   "responses.json": responses,

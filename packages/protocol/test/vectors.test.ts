@@ -3,20 +3,11 @@ import { either as E } from "fp-ts";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, KINDS, ERROR_CODES, type Message } from "../src/index.js";
-
-interface Vector {
-  name: string;
-  description: string;
-  hex: string;
-  value?: unknown;
-  error?: string;
-  max_frame_bytes?: number;
-}
+import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, KINDS, ERROR_CODES, type Message, type GoldenVector } from "../src/index.js";
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../protocol/vectors");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-const load = (f: string) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Vector[];
+const load = (f: string) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as GoldenVector[];
 
 describe("golden vectors (protocol/vectors)", () => {
   it("cover every kind, every error code and enough invalid frames", () => {

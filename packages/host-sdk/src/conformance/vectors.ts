@@ -1,5 +1,5 @@
 import { decode as decodeMsgpack } from "@msgpack/msgpack";
-import { fromHex, fromVectorJson, ZkguestError } from "@zkguest/protocol";
+import { fromHex, fromVectorJson, ZkguestError, type GoldenVector } from "@zkguest/protocol";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -21,15 +21,6 @@ export interface Vector {
 /** protocol/vectors in the repository, from dist/src/conformance/ of this package. */
 const VECTORS_DIR = new URL("../../../../../protocol/vectors/", import.meta.url);
 
-interface VectorJson {
-  name: string;
-  description: string;
-  hex: string;
-  value?: unknown;
-  error?: string;
-  max_frame_bytes?: number;
-}
-
 export function loadVectors(file: VectorFile): Vector[] {
   let text: string;
   try {
@@ -37,7 +28,7 @@ export function loadVectors(file: VectorFile): Vector[] {
   } catch (e) {
     throw new ZkguestError("not_found", `the protocol's golden vectors are not at ${fileURLToPath(VECTORS_DIR)} (the kits run from a zkguest checkout): ${e instanceof Error ? e.message : String(e)}`);
   }
-  return (JSON.parse(text) as VectorJson[]).map((v) => ({
+  return (JSON.parse(text) as GoldenVector[]).map((v) => ({
     name: v.name,
     description: v.description,
     bytes: fromHex(v.hex),
