@@ -108,55 +108,44 @@ export default defineController<Args>({
 `;
 
 function controllerTest(name: string): string {
-  return `import { Host } from "@zkguest/host-sdk";
+  return `import { testHost } from "@zkguest/host-sdk/testing";
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildArtifact } from "zkguest";
 
-// Runs the controller through the whole lifecycle (witness step, dev prover, entrypoint) in an
+// Runs the controller through the whole lifecycle (witness step, dev prover, entrypoint) on an
 // in-process host with the same sandbox, limits and FAT-16 disk as the real one.
 const CONTROLLER = fileURLToPath(new URL("../../controller.ts", import.meta.url));
 
 describe("${name} controller", function () {
   this.timeout(30_000);
-  let dataDir: string;
-  let host: Host;
-  let program: string;
+  let guest: { bytes: Uint8Array };
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), "${name}-test-"));
-    host = await Host.create({ dataDir, devMode: true, poolSize: 1 });
-    program = await host.deploy((await buildArtifact(CONTROLLER, "${name}")).bytes);
+    guest = await buildArtifact(CONTROLLER, "${name}");
   });
 
-  after(async () => {
-    await host?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => testHost.close());
 
   it("proves and stores the proof on the program's disk", async () => {
-    const report = await host.prove(program, { numbers: [1, 2, 3] });
-    expect(report.status, report.error?.message).to.equal("proved");
-    expect(report.logs.map((l) => l.message)).to.include.members(["computing witnesses", "proof stored"]);
-    const stored = await host.readFile(program, "${PROOF_PATH}");
-    expect(Buffer.from(stored).equals(Buffer.from(report.proof!))).to.equal(true);
+    const run = await testHost.prove(guest, { numbers: [1, 2, 3] });
+    expect(run.status, run.error?.message).to.equal("proved");
+    expect(run.logs.map((l) => l.message)).to.include.members(["computing witnesses", "proof stored"]);
+    expect(Buffer.from(await run.readFile("${PROOF_PATH}")).equals(Buffer.from(run.proof!))).to.equal(true);
   });
 
   it("gives the same witnesses for the same arguments", async () => {
-    const a = await host.execute(program, { numbers: [4, 5] });
-    const b = await host.execute(program, { numbers: [4, 5] });
+    const a = await testHost.execute(guest, { numbers: [4, 5] });
+    const b = await testHost.execute(guest, { numbers: [4, 5] });
     expect(a.status).to.equal("executed");
     expect(a.witnessesHash).to.equal(b.witnessesHash);
   });
 
   it("fails with guest_error on bad arguments", async () => {
-    const report = await host.prove(program, { numbers: "nope" });
-    expect(report.status).to.equal("failed");
-    expect(report.error?.code).to.equal("guest_error");
-    expect(report.error?.message).to.include("args.numbers must be an array of numbers");
+    const run = await testHost.prove(guest, { numbers: "nope" });
+    expect(run.status).to.equal("failed");
+    expect(run.error?.code).to.equal("guest_error");
+    expect(run.error?.message).to.include("args.numbers must be an array of numbers");
   });
 });
 `;
