@@ -92,6 +92,7 @@ export class Host {
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
       ...(options.workerHeapBytes === undefined ? {} : { heapBytes: options.workerHeapBytes }),
       stackBytes: limits.stackBytes,
+      memoryBytes: limits.memoryBytes,
     });
     return new Host(registry, prover, pool, limits, diskBytes, ownedDir);
   }

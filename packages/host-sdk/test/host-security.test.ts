@@ -145,6 +145,25 @@ describe("host: hostile guests are contained", function () {
     expect((await host.execute(scriptProgram, script(["oom"]))).error?.code).to.be.oneOf(["limit_exceeded", "guest_error"]);
   });
 
+  it("JS memory bombs of strings and of arrays end at the limit at once; the worker's memory stays bounded and a JS guest runs next", async () => {
+    const limits = { memoryBytes: 8 * 1024 * 1024, timeMs: 10_000 };
+    for (const bomb of [
+      `const a = []; for (let i = 0; ; i++) a.push("x".repeat(65536) + i);`,
+      `const a = []; for (;;) a.push(new Array(1 << 16).fill(1));`,
+    ]) {
+      const program = await host.deploy(await jsGuest(bomb));
+      const started = performance.now();
+      const report = await host.execute(program, null, { limits });
+      expect(report.error, bomb).to.deep.include({ code: "limit_exceeded", limit: "memory" });
+      expect(report.error?.message).to.contain("8.0 MiB");
+      expect(performance.now() - started).to.be.below(2_000);
+      // What the run took of the worker's memory: its limit, and the QuickJS module's free first 8 MiB, at most.
+      expect(report.resources.peakMemoryBytes).to.be.within(1024 * 1024, 16 * 1024 * 1024);
+    }
+    const calm = await host.deploy(await jsGuest(`return "calm";`));
+    expect(findings(await host.execute(calm, null))).to.equal("calm");
+  });
+
   it("a worker that dies under a guest (its heap filled through a lax log limit) fails the run; the pool replaces it", async () => {
     const big = request("log", { level: "info", message: "z".repeat(8000), fields: { pad: "p".repeat(8000) } });
     const lax = { maxLogBytes: 2 ** 40, maxHostCalls: 10_000_000, timeMs: 15_000 };

@@ -39,8 +39,9 @@ describe("QuickJS engine: hostile guests", function () {
     example = engine.load(await bundleController("examples/hello-js/controller.ts"));
   });
 
-  /** The engine still runs a well-behaved guest through a whole conversation. */
-  afterEach(() => {
+  /** The engine still runs a well-behaved guest through a whole conversation (on a fresh module after a memory limit). */
+  afterEach(async () => {
+    await engine.ready();
     const { host, conversation } = start(example);
     expect(conversation.hello().kind).to.equal("ok");
     expect(conversation.witnessGet({ numbers: [1, 2] }).kind).to.equal("ok");
@@ -104,9 +105,11 @@ describe("QuickJS engine: hostile guests", function () {
     expect(top).to.include({ limit: "time" });
   });
 
-  it("stops memory bombs at the memory limit", () => {
+  it("stops memory bombs at the memory limit", async () => {
     const limits = { ...LIMITS, memoryBytes: 16 * 1024 * 1024 };
     for (const bomb of ["const a = []; for (;;) a.push(new Uint8Array(1 << 20));", "const a = []; for (;;) a.push({ a, b: [1, 2, 3] });", 'return "y".repeat(2 ** 29);']) {
+      // Each memory limit retires the module: the next run is on a fresh one.
+      await engine.ready();
       const failure = failureOf(() => runHandle(engine, bomb, { limits }));
       expect(failure, bomb).to.include({ code: "limit_exceeded", limit: "memory" });
     }

@@ -1,5 +1,6 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { GuestFailure, type EngineLimits } from "./engine.js";
+import type { Refusal } from "./quickjs-memory.js";
 
 /** What a value thrown inside QuickJS says about itself, read without running guest code. */
 interface Thrown {
@@ -37,16 +38,34 @@ function readThrown(context: QuickJSContext, error: QuickJSHandle): Thrown {
 }
 
 const MiB = 1024 * 1024;
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+
+const overLimit = (limits: EngineLimits) => `the guest used more than its memory limit of ${mib(limits.memoryBytes)}`;
+
+/**
+ * The failure of a run whose heap could not grow (see quickjs-memory.ts): past the guest's
+ * limit, or past the engine's cap when the guest's limit is above what the cap leaves it.
+ */
+export function memoryFailure(limits: EngineLimits, refused: Refusal, grownBytes: number, capBytes: number): GuestFailure {
+  const grown = `its QuickJS heap grew by ${mib(grownBytes)} in this run`;
+  return GuestFailure.limitExceeded(
+    "memory",
+    refused === "limit"
+      ? `${overLimit(limits)} (${grown} and may grow no further)`
+      : `the guest needed more memory than the QuickJS engine's cap of ${mib(capBytes)} (${grown}; its memory limit is ${mib(limits.memoryBytes)})`,
+  );
+}
 
 /**
  * The GuestFailure for an exception that came out of the guest. QuickJS reports its own limits
- * as InternalErrors: "out of memory" (the runtime's memory limit), "stack overflow" (its stack
+ * as InternalErrors: "out of memory" (the runtime's memory limit, or a heap that may not grow:
+ * see quickjs-memory.ts), "stack overflow" (its stack
  * limit; a SyntaxError from JSON.parse) and "interrupted" (the interrupt handler: the time limit, or a run that is ending).
  * A guest can catch the first two and go on; when one escapes, the run ends on that limit.
  */
 export function guestFailure(context: QuickJSContext, error: QuickJSHandle, limits: EngineLimits, stackBytes: number): GuestFailure {
   const t = readThrown(context, error);
-  const limit = `the guest used more than its memory limit of ${(limits.memoryBytes / MiB).toFixed(1)} MiB`;
+  const limit = overLimit(limits);
   if (t.name === "InternalError" && t.message === "out of memory") return GuestFailure.limitExceeded("memory", limit);
   // When it cannot even allocate the "out of memory" error, QuickJS throws null; by the time
   // the host sees it the heap has been freed, so a guest's own `throw null` looks the same.

@@ -1,37 +1,75 @@
 import { isMainThread, resourceLimits } from "node:worker_threads";
-import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSSyncVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import { QuickJsMemory } from "./quickjs-memory.js";
 
 /**
- * The QuickJS WebAssembly module, loaded once per thread and shared by every runtime on it
- * (each guest instance gets its own runtime: a separate heap, memory limit and interrupt
- * handler). Loading takes tens of milliseconds; a runtime takes microseconds.
+ * The QuickJS WebAssembly module, loaded once per thread (and memory cap) and shared by every
+ * runtime on it (each guest instance gets its own runtime: a separate heap, memory limit and
+ * interrupt handler). Loading takes a few milliseconds; a runtime takes microseconds. Each
+ * module has its own memory, capped (see quickjs-memory.ts).
  */
 
-let loading: Promise<QuickJSWASMModule> | undefined;
-let loaded: QuickJSWASMModule | undefined;
-/** Modules a host-level trap has left in an unknown state: never used again. */
-const broken = new WeakSet<QuickJSWASMModule>();
+interface Loaded {
+  readonly loading: Promise<QuickJSWASMModule>;
+  module?: QuickJSWASMModule;
+}
 
-/** The thread's QuickJS module, loading it on first use. */
-export function loadQuickJsModule(): Promise<QuickJSWASMModule> {
-  // The release build without asyncify: fastest, and guests never need to suspend.
-  loading ??= newQuickJSWASMModuleFromVariant(import("@jitl/quickjs-wasmfile-release-sync")).then((module) => (loaded = module));
-  return loading;
+/** The thread's current module for each memory cap. */
+const current = new Map<number, Loaded>();
+const memories = new WeakMap<QuickJSWASMModule, QuickJsMemory>();
+/** Modules retired after a host-level trap or a memory limit: never used again. */
+const retired = new WeakSet<QuickJSWASMModule>();
+
+/** The thread's QuickJS module whose memory is capped at `capBytes`, loading it on first use. */
+export function loadQuickJsModule(capBytes: number): Promise<QuickJSWASMModule> {
+  const known = current.get(capBytes);
+  if (known !== undefined) return known.loading;
+  const loaded: Loaded = { loading: instantiate(new QuickJsMemory(capBytes)) };
+  current.set(capBytes, loaded);
+  loaded.loading.then(
+    (module) => {
+      loaded.module = module;
+    },
+    () => {
+      // A failed load is not kept: the next call tries again.
+      if (current.get(capBytes) === loaded) current.delete(capBytes);
+    },
+  );
+  return loaded.loading;
+}
+
+async function instantiate(memory: QuickJsMemory): Promise<QuickJSWASMModule> {
+  // The release build without asyncify: fastest, and guests never need to suspend. Its types
+  // are CommonJS-style, so TypeScript puts the default export one level below where Node does.
+  const imported = (await import("@jitl/quickjs-wasmfile-release-sync")).default as unknown as QuickJSSyncVariant | { default: QuickJSSyncVariant };
+  const variant = "default" in imported ? imported.default : imported;
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory: memory.memory }));
+  memory.guardMalloc(module);
+  memories.set(module, memory);
+  return module;
+}
+
+/** The memory of a module loadQuickJsModule gave. */
+export function quickJsMemory(module: QuickJSWASMModule): QuickJsMemory {
+  const memory = memories.get(module);
+  if (memory === undefined) throw new Error("not a module of loadQuickJsModule");
+  return memory;
 }
 
 /**
- * Forgets `module` after a host-level trap inside it (a native stack overflow or an abort in
- * the middle of QuickJS code leaves its memory in an unknown state): the next
- * loadQuickJsModule() instantiates a fresh one.
+ * Retires `module`: the next loadQuickJsModule() instantiates a fresh one. After a host-level
+ * trap inside it (a native stack overflow or an abort in the middle of QuickJS code leaves its
+ * memory in an unknown state), and after a run that hit its memory limit (the memory never
+ * shrinks, and a bomb leaves it grown and fragmented).
  */
 export function discardQuickJsModule(module: QuickJSWASMModule): void {
-  broken.add(module);
-  if (loaded === module) loading = loaded = undefined;
+  retired.add(module);
+  for (const [cap, loaded] of current) if (loaded.module === module) current.delete(cap);
 }
 
-/** Whether `module` was discarded (by any engine on this thread). */
+/** Whether `module` was retired (by any engine on this thread). */
 export function isDiscarded(module: QuickJSWASMModule): boolean {
-  return broken.has(module);
+  return retired.has(module);
 }
 
 /** V8's default native stack on the main thread (its --stack-size, in KiB) and a Worker's (resourceLimits.stackSizeMb). */

@@ -1,8 +1,9 @@
 import { ZkguestError } from "@zkguest/protocol";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
-import { guestFailure } from "./quickjs-failure.js";
-import { discardQuickJsModule, isDiscarded, loadQuickJsModule, safeQuickJsStackBytes } from "./quickjs-module.js";
+import { guestFailure, memoryFailure } from "./quickjs-failure.js";
+import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
+import { discardQuickJsModule, isDiscarded, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
 import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
 import { SeededRandom } from "./seeded-random.js";
 
@@ -14,6 +15,13 @@ export interface QuickJsEngineOptions {
    * whose native stack is at least 16 times larger.
    */
   readonly maxStackBytes?: number;
+  /**
+   * The most memory the QuickJS module may hold (default 256 MiB), whatever the guests' limits:
+   * its WebAssembly memory's maximum. Size it as the largest memory limit the engine will run
+   * plus ENGINE_HEADROOM_BYTES (memoryCapFor does); a guest whose limit is above what the cap
+   * leaves it stops at the cap, with limit_exceeded (memory) all the same.
+   */
+  readonly memoryCapBytes?: number;
 }
 
 /** Per-run options of a JS guest instance, beyond the engine limits. */
@@ -44,9 +52,11 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  *
  * Sandbox: the guest sees ECMAScript and the transport, nothing else: no require, process,
  * module loading, timers or I/O. Its clock and Math.random are deterministic (see
- * quickjs-prelude.ts). Limits: memory (the runtime's allocator limit), stack (QuickJS's stack
- * limit, capped to what the thread's native stack can hold), time (an interrupt handler with a
- * deadline per call), frame size (both directions); crossing one throws
+ * quickjs-prelude.ts). Limits: memory (how far the run may grow the module's memory, which the
+ * engine owns and caps, see quickjs-memory.ts: QuickJS's own allocator limit counts allocations,
+ * not bytes, in this build), stack (QuickJS's stack limit, capped to what the thread's native
+ * stack can hold), time (an interrupt handler with a deadline per call), frame size (both
+ * directions); crossing one throws
  * GuestFailure.limitExceeded naming it. The interrupt handler runs between bytecodes: a guest
  * stuck inside one long builtin call (`new Array(1e9).join()`) is only stopped when the
  * builtin returns or fails, so the run driver's hard stop (terminating the worker thread) is
@@ -57,39 +67,45 @@ export class QuickJsEngine implements Engine {
   #module: QuickJSWASMModule | undefined;
   #reloading: Promise<void> | undefined;
   readonly #maxStackBytes: number;
+  readonly #memoryCapBytes: number;
 
-  private constructor(module: QuickJSWASMModule, options: QuickJsEngineOptions) {
+  private constructor(module: QuickJSWASMModule, options: QuickJsEngineOptions, memoryCapBytes: number) {
     this.#module = module;
     this.#maxStackBytes = options.maxStackBytes ?? safeQuickJsStackBytes();
+    this.#memoryCapBytes = memoryCapBytes;
   }
 
-  /** An engine on this thread's QuickJS module (loaded on first use). */
+  /** An engine on this thread's QuickJS module for its memory cap (loaded on first use). */
   static async create(options: QuickJsEngineOptions = {}): Promise<QuickJsEngine> {
-    return new QuickJsEngine(await loadQuickJsModule(), options);
+    const memoryCapBytes = options.memoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES;
+    return new QuickJsEngine(await loadQuickJsModule(memoryCapBytes), options, memoryCapBytes);
   }
 
   /**
    * Whether the engine can instantiate guests. It cannot after a host-level trap inside QuickJS
-   * (which the stack cap exists to prevent) until `ready()` has loaded a fresh module.
+   * (which the stack cap exists to prevent), nor after a run that hit its memory limit (the
+   * module's memory never shrinks), until `ready()` has loaded a fresh module.
    */
   get healthy(): boolean {
     if (this.#module && isDiscarded(this.#module)) this.#module = undefined;
     return this.#module !== undefined;
   }
 
-  /** Resolves when the engine is healthy, loading a fresh QuickJS module if a trap broke the last one. */
+  /** Resolves when the engine is healthy, loading a fresh QuickJS module if the last one was retired. */
   async ready(): Promise<void> {
     if (this.healthy) return;
-    this.#reloading ??= loadQuickJsModule().then((m) => {
+    this.#reloading ??= loadQuickJsModule(this.#memoryCapBytes).then((m) => {
       this.#module = m;
       this.#reloading = undefined;
     });
     await this.#reloading;
   }
 
-  /** The module to run on (for QuickJsInstance); throws if a trap broke it and `ready()` has not replaced it yet. */
+  /** The module to run on (for QuickJsInstance); throws if it was retired and `ready()` has not replaced it yet. */
   module(): QuickJSWASMModule {
-    if (!this.healthy || !this.#module) throw new ZkguestError("internal", "the QuickJS module was broken by a host-level trap; await engine.ready() before the next run");
+    if (!this.healthy || !this.#module) {
+      throw new ZkguestError("internal", "the QuickJS module was retired (after a host-level trap, or a run that hit its memory limit); await engine.ready() before the next run");
+    }
     return this.#module;
   }
 
@@ -150,6 +166,9 @@ function prngState(seed: Uint8Array | string): [number, number, number, number] 
 /** One run phase of a JS guest: a QuickJS runtime and context of its own. */
 export class QuickJsInstance implements GuestInstance {
   readonly #module: QuickJSWASMModule;
+  readonly #memory: QuickJsMemory;
+  /** The module's memory when the instance was created: the run's growth is counted from it. */
+  readonly #baseline: number;
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
   readonly #host: HostCallHandler;
@@ -166,6 +185,8 @@ export class QuickJsInstance implements GuestInstance {
 
   constructor(engine: QuickJsEngine, source: string, host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions) {
     this.#module = engine.module();
+    this.#memory = quickJsMemory(this.#module);
+    this.#baseline = this.#memory.bytes;
     this.#host = host;
     this.#limits = limits;
     this.#stackBytes = engine.stackBytes(limits);
@@ -174,7 +195,9 @@ export class QuickJsInstance implements GuestInstance {
       this.#context = this.#runtime.newContext();
       // computeMemoryUsage() needs a context; this makes it use ours instead of creating one.
       this.#runtime.context = this.#context;
-      // After the context: its built-ins are the engine's, the limit is for what the guest allocates.
+      // After the context: its built-ins are the engine's, the limit is for what the guest
+      // allocates. It counts allocations, not bytes (see quickjs-memory.ts), but still refuses
+      // any one allocation over the limit before the heap grows for it.
       this.#runtime.setMemoryLimit(limits.memoryBytes);
       this.#runtime.setMaxStackSize(this.#stackBytes);
       this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
@@ -218,11 +241,20 @@ export class QuickJsInstance implements GuestInstance {
     });
   }
 
-  /** Bytes the guest's runtime has allocated (QuickJS counts them as it walks the heap: O(heap), so sample sparingly). */
+  /**
+   * Bytes of memory the guest holds, as the larger of two counts that each miss something: how
+   * much the run grew the module's memory (what it cost the host; blind to memory that earlier
+   * runs freed and this one reuses, such as the 8 MiB a fresh module starts with), and QuickJS's
+   * estimate of the live objects (blind to strings: 196 MB of them count as 0.1 MiB). The
+   * estimate walks the heap, O(heap), so sample sparingly; it is skipped on a retired module,
+   * whose heap may be inconsistent.
+   */
   memoryUsed(): number {
+    const grown = this.#grown;
+    if (isDiscarded(this.#module)) return grown;
     const usage = this.#runtime.computeMemoryUsage();
     try {
-      return (this.#context.dump(usage) as { memory_used_size: number }).memory_used_size;
+      return Math.max(grown, (this.#context.dump(usage) as { memory_used_size: number }).memory_used_size);
     } finally {
       usage.dispose();
     }
@@ -251,7 +283,25 @@ export class QuickJsInstance implements GuestInstance {
     if (!this.#ending && performance.now() > this.#deadline) {
       this.#ending = GuestFailure.limitExceeded("time", `the guest ran longer than its time limit of ${this.#limits.timeMs} ms`);
     }
-    return this.#ending !== undefined;
+    return this.#endingReason() !== undefined;
+  }
+
+  /**
+   * What ends the run, if anything does yet: a reason recorded so far, or the module's memory
+   * having refused to grow with no growth since (an allocation failed at the guest's limit or
+   * the cap; the guest may have caught QuickJS's "out of memory" and gone on).
+   */
+  #endingReason(): Error | undefined {
+    const refused = this.#memory.refused;
+    if (refused !== undefined && this.#ending === undefined) {
+      this.#ending = memoryFailure(this.#limits, refused, this.#grown, this.#memory.capBytes);
+    }
+    return this.#ending;
+  }
+
+  /** Bytes the module's memory grew by since the instance was created. */
+  get #grown(): number {
+    return this.#memory.bytes - this.#baseline;
   }
 
   /** Ends the run with `e` once the guest has unwound (the first reason wins). */
@@ -261,22 +311,27 @@ export class QuickJsInstance implements GuestInstance {
   }
 
   /**
-   * Runs guest code under the time limit. Whatever it throws leaves the instance failed; the
-   * reason that ended the run (a limit crossed in a host call, the deadline) wins over the
-   * exception the guest unwound with.
+   * Runs guest code under the time and memory limits. Whatever it throws leaves the instance
+   * failed; the reason that ended the run (a limit crossed in a host call, the deadline, the
+   * memory) wins over the exception the guest unwound with. A run that ends on its memory
+   * limit retires the module: its memory stays grown and fragmented, and `engine.ready()`
+   * loads a fresh one (in a few milliseconds) before the next run.
    */
   #run<T>(body: () => T): T {
     this.#deadline = performance.now() + this.#limits.timeMs;
+    const outer = this.#memory.enter(this.#baseline + this.#limits.memoryBytes);
     try {
       const value = body();
-      if (this.#ending) throw this.#ending;
+      const ending = this.#endingReason();
+      if (ending) throw ending;
       return value;
     } catch (e) {
       this.#failed = true;
-      if (this.#ending) throw this.#ending;
-      if (e instanceof ZkguestError) throw e;
-      throw this.#fromHost(e);
+      const failure = this.#endingReason() ?? (e instanceof ZkguestError ? e : this.#fromHost(e));
+      if (failure instanceof GuestFailure && failure.limit === "memory") discardQuickJsModule(this.#module);
+      throw failure;
     } finally {
+      this.#memory.leave(outer);
       this.#deadline = Infinity;
     }
   }
@@ -333,9 +388,10 @@ export class QuickJsInstance implements GuestInstance {
         value.dispose();
         throw this.#guestFailure(ran.error);
       }
-      if (this.#ending) {
+      const ending = this.#endingReason();
+      if (ending) {
         value.dispose();
-        throw this.#ending;
+        throw ending;
       }
     }
   }
@@ -360,7 +416,8 @@ export class QuickJsInstance implements GuestInstance {
   #defineGlobals(): void {
     const ctx = this.#context;
     const call = ctx.newFunction("__zkguest_call", (frame) => {
-      if (this.#ending) throw new Error(`the run is ending: ${this.#ending.message}`);
+      const ending = this.#endingReason();
+      if (ending) throw new Error(`the run is ending: ${ending.message}`);
       let request: Uint8Array;
       try {
         request = this.#readFrame(frame, "__zkguest_call's argument");

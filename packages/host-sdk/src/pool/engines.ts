@@ -10,17 +10,22 @@ export interface WorkerEngine extends Engine {
  * and reused by every later phase (the QuickJS WebAssembly module, for instance, is compiled
  * once per thread). Imported lazily: a worker that runs only wasm guests never loads QuickJS.
  */
-const factories: Record<EngineKind, () => Promise<WorkerEngine>> = {
+const factories: Record<EngineKind, (memoryBytes: number) => Promise<WorkerEngine>> = {
   wasm: async () => new (await import("../engine/wasm.js")).WasmEngine(),
-  js: async () => (await import("../engine/quickjs.js")).QuickJsEngine.create(),
+  js: async (memoryBytes) => {
+    const { QuickJsEngine } = await import("../engine/quickjs.js");
+    const { memoryCapFor } = await import("../engine/quickjs-memory.js");
+    return QuickJsEngine.create({ memoryCapBytes: memoryCapFor(memoryBytes) });
+  },
 };
 
 const engines = new Map<EngineKind, Promise<WorkerEngine>>();
 
-export async function engineFor(kind: EngineKind): Promise<WorkerEngine> {
+/** The worker's engine for `kind`, sized for guest memory limits up to `memoryBytes` (the same on every call from one worker). */
+export async function engineFor(kind: EngineKind, memoryBytes: number): Promise<WorkerEngine> {
   let engine = engines.get(kind);
   if (engine === undefined) {
-    engine = factories[kind]();
+    engine = factories[kind](memoryBytes);
     engines.set(kind, engine);
     // A failed start is not cached: the next phase tries again.
     engine.catch(() => engines.delete(kind));

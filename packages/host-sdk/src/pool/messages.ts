@@ -18,6 +18,8 @@ export interface WorkerConfig {
   readonly journal: SharedArrayBuffer;
   /** Compiled guests a worker keeps (least recently used first out). */
   readonly cacheSize: number;
+  /** The largest guest memory limit the worker's engines are sized for (PoolOptions.memoryBytes). */
+  readonly memoryBytes: number;
 }
 
 /** Main thread to worker: run this phase. `code` is left out when the worker has the program compiled. */

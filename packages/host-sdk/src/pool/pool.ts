@@ -18,6 +18,12 @@ export interface PoolOptions {
    * see quickjs-module.ts), and a WebAssembly guest runs on that native stack directly.
    */
   readonly stackBytes?: number;
+  /**
+   * The largest guest memory limit the workers are sized for (default: the default run limit).
+   * A worker's QuickJS module can never hold more than this plus the engine's headroom (see
+   * memoryCapFor in engine/quickjs-memory.ts); a JS guest given a larger limit stops there.
+   */
+  readonly memoryBytes?: number;
   /** Each worker's JS heap (default 256 MiB). A worker that runs out of it is replaced; its phase fails with the memory limit. */
   readonly heapBytes?: number;
   /** How long past its time limit a guest may run before its worker is terminated (default 250 ms). */
@@ -80,6 +86,7 @@ export class WorkerPool {
     if (!Number.isSafeInteger(this.size) || this.size < 1) throw new RangeError(`pool size: expected a positive integer, got ${this.size}`);
     this.options = {
       stackBytes: options.stackBytes ?? DEFAULT_RUN_LIMITS.stackBytes,
+      memoryBytes: options.memoryBytes ?? DEFAULT_RUN_LIMITS.memoryBytes,
       heapBytes: options.heapBytes ?? 256 * MIB,
       graceMs: options.graceMs ?? 250,
       loadTimeoutMs: options.loadTimeoutMs ?? 60_000,
@@ -131,7 +138,7 @@ export class WorkerPool {
   /** Starts a worker in `slot`, with a fresh journal (the old worker may not be quite gone yet). */
   private spawn(slot: Slot): Worker {
     const buffer = createJournalBuffer(this.options.journalBytes);
-    const config: WorkerConfig = { journal: buffer, cacheSize: this.options.cacheSize };
+    const config: WorkerConfig = { journal: buffer, cacheSize: this.options.cacheSize, memoryBytes: this.options.memoryBytes };
     this.counts.workersStarted++;
     const worker = new Worker(this.options.workerUrl, {
       workerData: config,

@@ -56,7 +56,7 @@ async function runJob(job: JobMessage): Promise<DoneMessage> {
 }
 
 async function loadGuest(job: JobMessage): Promise<LoadedGuest> {
-  const engine = await engineFor(job.engine);
+  const engine = await engineFor(job.engine, config.memoryBytes);
   const cached = guests.get(job.program);
   if (cached !== undefined) return cached;
   if (job.code === undefined) throw new Error(`program ${job.program} is not compiled in this worker and its code was not sent`);
