@@ -139,7 +139,8 @@ describe("zkguest run", function () {
         expect(r.status, r.output).to.equal(1);
         expect(r.output).to.match(/^logs:\n/).and.to.match(inReport);
         const lines = r.output.trimEnd().split("\n");
-        expect(lines[lines.length - 1]).to.equal(lastLine);
+        // The line starts with the code, the cause and the limit; a detail may follow (how far the heap grew).
+        expect(lines[lines.length - 1]!.startsWith(lastLine), `${lines[lines.length - 1]} starts with ${lastLine}`).to.equal(true);
         expect(lines.filter((l) => l.startsWith("zkguest:"))).to.have.length(1);
       });
     }
