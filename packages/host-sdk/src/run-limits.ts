@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS, type Limits } from "@zkguest/protocol";
-import type { EngineLimits } from "./engine/engine.js";
+import { DEFAULT_ENGINE_LIMITS, type EngineLimits } from "./engine/engine.js";
 
 /**
  * The limits of one run (SPEC.md §6), as the host configures them. Sizes in bytes, time in
@@ -30,10 +30,10 @@ export interface RunLimits {
 
 /** Safe defaults: generous for a controller, small enough that a hostile guest cannot hurt the host. */
 export const DEFAULT_RUN_LIMITS: RunLimits = {
-  memoryBytes: 64 * 1024 * 1024,
-  stackBytes: 1024 * 1024,
-  timeMs: 5_000,
-  maxFrameBytes: DEFAULT_LIMITS.max_frame_bytes,
+  memoryBytes: DEFAULT_ENGINE_LIMITS.memoryBytes,
+  stackBytes: DEFAULT_ENGINE_LIMITS.stackBytes,
+  timeMs: DEFAULT_ENGINE_LIMITS.timeMs,
+  maxFrameBytes: DEFAULT_ENGINE_LIMITS.maxFrameBytes,
   maxPathBytes: DEFAULT_LIMITS.max_path_bytes,
   maxLogMessageBytes: DEFAULT_LIMITS.max_log_message_bytes,
   maxLogBytes: 1024 * 1024,

@@ -1,4 +1,4 @@
-import { ZkguestError } from "@zkguest/protocol";
+import { DEFAULT_LIMITS, ZkguestError } from "@zkguest/protocol";
 
 /**
  * The contract between the run driver and a sandbox engine (QuickJS for JS guests, the
@@ -27,11 +27,12 @@ export interface EngineLimits {
   readonly maxFrameBytes: number;
 }
 
+/** The defaults of the limits an engine enforces; a run's defaults (DEFAULT_RUN_LIMITS) start from these. */
 export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   memoryBytes: 64 * 1024 * 1024,
-  stackBytes: 512 * 1024,
+  stackBytes: 1024 * 1024,
   timeMs: 5_000,
-  maxFrameBytes: 4 * 1024 * 1024,
+  maxFrameBytes: DEFAULT_LIMITS.max_frame_bytes,
 };
 
 /** Which limit a run crossed; named in the error message and the run report. */
