@@ -2,7 +2,8 @@ import { createArtifact, DEFAULT_ENGINE_LIMITS, Host, QuickJsEngine, type QuickJ
 import { decode, DEFAULT_LIMITS, encode, frame, PROTOCOL_VERSION, type Value } from "@zkguest/protocol";
 import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
 import { bundleController } from "zkguest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -183,25 +184,7 @@ async function lifecycle(code: Uint8Array, bare: QuickJSWASMModule): Promise<Ben
       const variant = Buffer.concat([code, Buffer.from(`\n// bench program ${i}\n`)]);
       programs.push(await host.deploy(createArtifact({ name: `bench${i}`, engine: "js", code: variant, protocol: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION } }).bytes));
     }
-    const args = { numbers: NUMBERS };
-    const runFor = async (ms: number): Promise<number> => {
-      let done = 0;
-      const until = performance.now() + ms;
-      await Promise.all(
-        programs.map(async (program) => {
-          while (performance.now() < until) {
-            const report = await host.prove(program, args);
-            if (report.status !== "proved") throw new Error(`bench run failed: ${report.error?.code}: ${report.error?.message}`);
-            done++;
-          }
-        }),
-      );
-      return done / (ms / 1000);
-    };
-    await runFor(500);
-    const rates: number[] = [];
-    for (let i = 0; i < 5; i++) rates.push(await runFor(1000));
-    const subject = median(rates);
+    const subject = await runsPerSecond(host, programs, { numbers: NUMBERS });
 
     // The host-call round trip through Host.execute: the whole stack (worker, session, report).
     const n = 2000;
@@ -235,7 +218,7 @@ async function lifecycle(code: Uint8Array, bare: QuickJSWASMModule): Promise<Ben
     }
     return [
       {
-        name: `full lifecycle runs, dev prover, ${workers} workers, ${workers} programs`,
+        name: `full lifecycle runs, JS guest, dev prover, ${workers} workers, ${workers} programs`,
         value: subject,
         unit: "runs/s",
         baselineName: "bare engine, same witness computation, 1 thread, no protocol/prover/disk",
@@ -244,6 +227,7 @@ async function lifecycle(code: Uint8Array, bare: QuickJSWASMModule): Promise<Ben
         goal: `>= ${GOALS.runsPerSecond} runs/s`,
         goalMet: subject >= GOALS.runsPerSecond,
       },
+      ...(await wasmLifecycle(host, workers, subject)),
       {
         name: "host call through Host.execute: guest log() recorded in the report (median)",
         value: median(perCall),
@@ -257,6 +241,66 @@ async function lifecycle(code: Uint8Array, bare: QuickJSWASMModule): Promise<Ben
     await host.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Full runs per second through Host.prove, one loop per program (each on its own disk), median of 5 seconds. */
+async function runsPerSecond(host: Host, programs: readonly string[], args: Value): Promise<number> {
+  const runFor = async (ms: number): Promise<number> => {
+    let done = 0;
+    const until = performance.now() + ms;
+    await Promise.all(
+      programs.map(async (program) => {
+        while (performance.now() < until) {
+          const report = await host.prove(program, args);
+          if (report.status !== "proved") throw new Error(`bench run failed: ${report.error?.code}: ${report.error?.message}`);
+          done++;
+        }
+      }),
+    );
+    return done / (ms / 1000);
+  };
+  await runFor(500);
+  const rates: number[] = [];
+  for (let i = 0; i < 5; i++) rates.push(await runFor(1000));
+  return median(rates);
+}
+
+/**
+ * The same lifecycle with the C example guest (examples/c-guest, wasm32-wasi), built with
+ * clang: it logs, sends one data witness and stores the proof, as the JS guest does. Its
+ * baseline is the JS guest's rate on the same host in this run. Skipped without clang.
+ */
+async function wasmLifecycle(host: Host, workers: number, jsRate: number): Promise<BenchRow[]> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const wasmPath = path.join(os.tmpdir(), `zkguest-bench-c-guest-${process.pid}.wasm`);
+  try {
+    execFileSync("sh", [path.resolve(here, "../../examples/c-guest/build.sh"), wasmPath], { stdio: "ignore" });
+  } catch {
+    process.stderr.write("bench: sandbox: clang could not build examples/c-guest; the C guest row is left out\n");
+    return [];
+  }
+  const wasm = readFileSync(wasmPath);
+  rmSync(wasmPath, { force: true });
+  const programs: string[] = [];
+  for (let i = 0; i < workers; i++) {
+    // A custom section (id 0) at the end makes each program's code, and so its id, different.
+    const name = Buffer.from(`bench${i}`);
+    const variant = Buffer.concat([wasm, Buffer.from([0, name.length + 1, name.length]), name]);
+    programs.push(await host.deploy(createArtifact({ name: `c-bench${i}`, engine: "wasm", code: variant, protocol: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION } }).bytes));
+  }
+  const rate = await runsPerSecond(host, programs, { numbers: NUMBERS });
+  return [
+    {
+      name: `full lifecycle runs, C guest (wasm32-wasi), dev prover, ${workers} workers, ${workers} programs`,
+      value: rate,
+      unit: "runs/s",
+      baselineName: "the JS guest on the same host, this run",
+      baselineValue: jsRate,
+      higherIsBetter: true,
+      goal: `>= ${GOALS.runsPerSecond} runs/s`,
+      goalMet: rate >= GOALS.runsPerSecond,
+    },
+  ];
 }
 
 export async function run(): Promise<BenchSection[]> {
