@@ -3,7 +3,8 @@ import { GUEST_BUNDLE_OPTIONS, guestEntrySource } from "@zkguest/guest-sdk/bundl
 import { decode, encode, frame, PROTOCOL_VERSION, type Message, type Stat, type Value } from "@zkguest/protocol";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_ENGINE_LIMITS, type EngineLimits, type GuestInstance } from "../src/engine/engine.js";
+import { expect } from "chai";
+import { DEFAULT_ENGINE_LIMITS, GuestFailure, type EngineLimits, type GuestInstance } from "../src/engine/engine.js";
 import type { QuickJsGuest } from "../src/engine/quickjs.js";
 
 // Shared by the quickjs*.test.ts files: bundling guests with the SDK, a host that answers the
@@ -115,4 +116,15 @@ export function start(guest: QuickJsGuest, limits: EngineLimits = LIMITS): { hos
   const host = new TestHost();
   const conversation = new Conversation(guest.instantiate(host.handler, limits));
   return { host, conversation };
+}
+
+/** Runs `fn`, which must throw a GuestFailure, and returns it. */
+export function failureOf(fn: () => unknown): GuestFailure {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).to.be.instanceOf(GuestFailure);
+    return e as GuestFailure;
+  }
+  throw new Error("expected a GuestFailure");
 }

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { encode, frame } from "@zkguest/protocol";
 import { GuestFailure, type EngineLimits, type HostCallHandler } from "../src/engine/engine.js";
 import { QuickJsEngine, type QuickJsGuest } from "../src/engine/quickjs.js";
-import { bundleController, LIMITS, rawGuest, start } from "./quickjs-helpers.js";
+import { bundleController, LIMITS, rawGuest, start, failureOf } from "./quickjs-helpers.js";
 
 // Hostile guests: each is contained with a typed error, and the engine serves a well-behaved
 // guest right after. They speak the transport directly (no SDK) to do what the SDK would not.
@@ -18,16 +18,6 @@ function runHandle(engine: QuickJsEngine, body: string, options: { host?: HostCa
   } finally {
     instance.dispose();
   }
-}
-
-function failureOf(fn: () => unknown): GuestFailure {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(GuestFailure);
-    return e as GuestFailure;
-  }
-  throw new Error("expected a GuestFailure");
 }
 
 describe("QuickJS engine: hostile guests", function () {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { QuickJSWASMModule } from "quickjs-emscripten-core";
-import { GuestFailure, type EngineLimits, type HostCallHandler } from "../src/engine/engine.js";
+import type { EngineLimits, HostCallHandler } from "../src/engine/engine.js";
 import { QuickJsEngine } from "../src/engine/quickjs.js";
-import { bundleController, LIMITS, rawGuest, start } from "./quickjs-helpers.js";
+import { bundleController, LIMITS, rawGuest, start, failureOf } from "./quickjs-helpers.js";
 
 // The memory limit of JS guests, which the engine enforces on the QuickJS module's memory
 // itself: QuickJS's own limit counts allocations, not bytes, in this build, so each of these
@@ -27,16 +27,6 @@ const BOMBS = {
 /** A guest whose __zkguest_handle runs `body`. */
 function guestRunning(body: string): Uint8Array {
   return rawGuest(`globalThis.__zkguest_handle = () => { ${body} };`);
-}
-
-function failureOf(fn: () => unknown): GuestFailure {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(GuestFailure);
-    return e as GuestFailure;
-  }
-  throw new Error("expected a GuestFailure");
 }
 
 describe("QuickJS engine: the memory limit counts bytes", function () {
