@@ -219,19 +219,23 @@ void zk_reply_error(uint32_t id, const char *code, const char *message, size_t m
     zk_reply_send(&w, id, "error");
 }
 
+void zk_log_begin(mp_writer *w, const char *level, const char *message, size_t message_len, const mp_writer *fields) {
+    zk_frame_begin(w);
+    mp_write_map(w, fields ? 3 : 2);
+    if (fields) {
+        mp_write_cstr(w, "fields");
+        mp_write_raw(w, fields->data, fields->len);
+    }
+    mp_write_cstr(w, "level");
+    mp_write_cstr(w, level);
+    mp_write_cstr(w, "message");
+    mp_write_str(w, message, message_len);
+}
+
 bool zk_log(const char *level, const char *message, const mp_writer *fields) {
     mp_writer w;
     zk_response response;
-    zk_frame_begin(&w);
-    mp_write_map(&w, fields ? 3 : 2);
-    if (fields) {
-        mp_write_cstr(&w, "fields");
-        mp_write_raw(&w, fields->data, fields->len);
-    }
-    mp_write_cstr(&w, "level");
-    mp_write_cstr(&w, level);
-    mp_write_cstr(&w, "message");
-    mp_write_cstr(&w, message);
+    zk_log_begin(&w, level, message, strlen(message), fields);
     return zk_request_send(&w, "log", &response) && response.ok;
 }
 

@@ -76,6 +76,9 @@ void zk_reply_send(mp_writer *w, uint32_t id, const char *kind);
 void zk_reply_ok_nil(uint32_t id);
 void zk_reply_error(uint32_t id, const char *code, const char *message, size_t message_len);
 
+/* Writes a whole `log` request frame into `w`; zk_request or zk_request_send then sends it as "log". */
+void zk_log_begin(mp_writer *w, const char *level, const char *message, size_t message_len, const mp_writer *fields);
+
 /* Sends a `log` request. `fields` is an encoded map, or NULL. Returns whether the host said ok. */
 bool zk_log(const char *level, const char *message, const mp_writer *fields);
 

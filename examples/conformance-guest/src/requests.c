@@ -61,16 +61,7 @@ answer fs_mkdir(const char *path, bool parents) {
 
 answer send_log(const char *level, const char *message, size_t message_len, const mp_writer *fields) {
     mp_writer w;
-    zk_frame_begin(&w);
-    mp_write_map(&w, fields ? 3 : 2);
-    if (fields) {
-        mp_write_cstr(&w, "fields");
-        mp_write_raw(&w, fields->data, fields->len);
-    }
-    mp_write_cstr(&w, "level");
-    mp_write_cstr(&w, level);
-    mp_write_cstr(&w, "message");
-    mp_write_str(&w, message, message_len);
+    zk_log_begin(&w, level, message, message_len, fields);
     return request(&w, "log");
 }
 

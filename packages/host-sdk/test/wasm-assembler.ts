@@ -9,16 +9,9 @@ export const I64 = 0x7e;
 const FUNCREF = 0x70;
 type ValType = typeof I32 | typeof I64;
 
-export function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
+import { leb128 as uleb } from "../src/engine/wasm-binary.js";
+
+export { uleb };
 
 export function sleb(value: number): number[] {
   const out: number[] = [];

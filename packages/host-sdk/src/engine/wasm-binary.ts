@@ -279,7 +279,8 @@ function typeAt(r: Reader, types: readonly FuncType[]): FuncType {
   return types[index] ?? r.fail(`type index ${index} is not defined`, at);
 }
 
-function leb128(value: number): number[] {
+/** Unsigned LEB128, the WebAssembly binary format's integer encoding. */
+export function leb128(value: number): number[] {
   const out: number[] = [];
   do {
     let b = value % 128;
