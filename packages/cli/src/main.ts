@@ -23,7 +23,7 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
     return name === undefined ? 2 : 0;
   }
   try {
-    const entry = COMMANDS[name];
+    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) throw new UsageError(`unknown command '${name}' (try 'zkguest help')`);
     return await (await entry.load())(rest, io);
   } catch (err) {

@@ -101,7 +101,7 @@ describe("zkguest fs", function () {
     const notEmpty = zk(["rm", img, "/var"]);
     expect(notEmpty.status).to.equal(1);
     expect(notEmpty.stderr).to.match(/^zkguest: directory_not_empty: \/var is not empty/);
-    for (const args of [[], ["frob", img], ["cat", img], ["ls", img, "/", "extra"], ["mkfs", img, "--size", "huge"], ["ls", img, "--bogus"]]) {
+    for (const args of [[], ["frob", img], ["toString", img], ["cat", img], ["ls", img, "/", "extra"], ["mkfs", img, "--size", "huge"], ["ls", img, "--bogus"]]) {
       const r = zk(args);
       expect(r.status, args.join(" ")).to.equal(2);
       expect(r.stderr.split("\n").filter(Boolean), args.join(" ")).to.have.length.at.most(16);

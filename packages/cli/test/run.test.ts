@@ -153,6 +153,7 @@ describe("zkguest run", function () {
       ["a file that is not an artifact", ["run", "catches.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: /],
       ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
       ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
+      ["an unknown command, even one named like an Object member", ["constructor"], 2, /^zkguest: usage: unknown command 'constructor' \(try 'zkguest help'\)$/],
     ];
     before(() => fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact"));
     for (const [what, argv, status, expected] of cases) {

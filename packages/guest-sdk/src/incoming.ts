@@ -132,10 +132,6 @@ export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true;
   const raw = read.value;
   if (!isMap(raw)) return refuse("malformed_frame", "a frame must be a map with keys v, id, kind, body");
   const { id, v, kind, body } = raw;
-  // A float in the envelope (an id written as 1.0) is malformed whatever the kind: check it before
-  // guest-request kinds are answered without reading their bodies.
-  const envelopeFloat = read.floats.find((p) => p[0] !== "body");
-  if (envelopeFloat) return refuse("malformed_frame", `${envelopeFloat.join(".")}: a float where an integer is required`);
   if (!isUInt(id, 0xffffffff)) return refuse("malformed_frame", `id: expected a request id (0 .. 2^32-1), got ${describe(id)}`);
   try {
     const ver = version(v, "v") as Version;
@@ -143,12 +139,16 @@ export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true;
       return refuse("unsupported_version", `frame is version ${formatVersion(ver)}, this peer speaks ${SUPPORTED_VERSIONS.map(formatVersion).join(", ")}`, id);
     }
     string(kind, "kind");
-    const schema = BODIES[kind as string];
+    // Own keys only: "constructor" or "toString" must be unknown kinds, not Object.prototype's.
+    const schema: Schema | undefined = Object.hasOwn(BODIES, kind as string) ? BODIES[kind as string] : undefined;
     if (!schema && !GUEST_KINDS.includes(kind as string)) return refuse("unknown_kind", `unknown message kind '${kind}'`, id);
-    if (!schema) return { ok: true, frame: { v: ver, id, kind: "guest-request", name: kind as string, body: when(isMap, "a map")(body, "body") } };
-    const checked = schema(body, "body");
-    const float = read.floats.find((p) => !floatAllowed(kind as string, p));
+    // Checked in SPEC.md §3.3's order, as the host's decode does: the body, then floats. The
+    // bodies of guest-request kinds are not read, but a float in their envelope still refuses them.
+    const checked = schema ? schema(body, "body") : when(isMap, "a map")(body, "body");
+    const allowed = schema ? (p: FloatPath) => floatAllowed(kind as string, p) : (p: FloatPath) => p[0] === "body";
+    const float = read.floats.find((p) => !allowed(p));
     if (float) return refuse("malformed_frame", `${float.join(".")}: a float where an integer is required`, id);
+    if (!schema) return { ok: true, frame: { v: ver, id, kind: "guest-request", name: kind as string, body: checked } };
     return { ok: true, frame: { v: ver, id, kind, body: checked } as Incoming };
   } catch (e) {
     if (e instanceof BadField) return refuse("malformed_frame", `${typeof kind === "string" ? `${kind} ` : ""}${e.why}`, id);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { decode, encode, ERROR_CODES, frame, toHex, type Message, type Value } from "@zkguest/protocol";
+import { decode, encode, ERROR_CODES, frame, fromHex, toHex, type Message, type Value } from "@zkguest/protocol";
 import { encodeUtf8 } from "@zkguest/protocol/wire";
 import { readFrame } from "../src/incoming.js";
 
@@ -104,5 +104,23 @@ describe("guest SDK frame reading against the host side's decode (@zkguest/proto
       expect(readFrame(bytes, 1 << 20).ok, toHex(bytes)).to.equal(false);
     }
     expect(readFrame(hello, hello.length - 1)).to.deep.include({ ok: false, refusal: { code: "frame_too_large", message: `frame is ${hello.length} bytes, the limit is ${hello.length - 1}` } });
+  });
+
+  it("gives the code of the first failing check in SPEC.md §3.3's order when a frame breaks several rules", () => {
+    // Found by the property above: an unknown envelope key holding a float, and an unknown kind.
+    const unknownKind = fromHex("84a4006f647981a461726773cb0000000000000001a26964cc80a46b696e64ab0069746e6573732e676574a176920100");
+    sameVerdict(unknownKind);
+    expect(readFrame(unknownKind, 1 << 20)).to.deep.include({ ok: false, refusal: { code: "unknown_kind", message: "unknown message kind '\u0000itness.get'", id: 128 } });
+    // Names of Object.prototype's members are unknown kinds like any other.
+    for (const kind of ["constructor", "toString", "hasOwnProperty"]) {
+      const bytes = fromHex(toHex(encode(frame("ok", 1, { value: null }))).replace("a26f6b", toHex(encodeUtf8(kind)).replace(/^/, (0xa0 + kind.length).toString(16))));
+      sameVerdict(bytes);
+      expect(readFrame(bytes, 1 << 20)).to.deep.include({ ok: false, refusal: { code: "unknown_kind", message: `unknown message kind '${kind}'`, id: 1 } });
+    }
+    // A float id is refused after the kind is known, with the id it could still be read as.
+    const hex = toHex(encode(frame("witness.get", 7, { args: null })));
+    const withFloatId = fromHex(hex.replace("a2696407", "a26964cb401c000000000000")); // id: 7.0
+    sameVerdict(withFloatId);
+    expect(readFrame(withFloatId, 1 << 20)).to.deep.include({ ok: false, refusal: { code: "malformed_frame", message: "id: a float where an integer is required", id: 7 } });
   });
 });

@@ -73,6 +73,9 @@ describe("wasm engine: module checks at load", () => {
       );
       expect(refused(guest(() => [], { setup: (m) => m.importFunc("zkguest", "open", [I32]) }).build())).to.match(/imports zkguest\.open \(func\), which the host does not provide/);
       expect(refused(guest(() => [], { setup: (m) => m.importGlobal("zkguest", "call") }).build())).to.match(/imports zkguest\.call \(global\)/);
+      // Names of Object.prototype's members are names like any other.
+      expect(refused(guest(() => [], { setup: (m) => m.importFunc("zkguest", "constructor", [I32]) }).build())).to.match(/imports zkguest\.constructor \(func\), which the host does not provide/);
+      expect(refused(guest(() => op.i32Const(0), { setup: (m) => m.importFunc("wasi_snapshot_preview1", "toString", [I32], [I64]) }).build())).to.match(/imports wasi_snapshot_preview1\.toString as \(i32\) -> i64; a WASI function returns an i32 errno/);
     });
 
     it("a host function imported with another signature", () => {

@@ -130,6 +130,8 @@ const invalid: GoldenVector[] = [
   { name: "bad enum", description: "fs.store mode 'truncate'.", hex: envelope("83a464617461c40101a46d6f6465a87472756e63617465a470617468a12f", "01", kindStr("fs.store"), "920100"), error: "malformed_frame" },
   { name: "unsupported major", description: "A frame of version 2.0 to a 1.x peer.", hex: envelope("81a470617468a12f", "05", kindStr("fs.stat"), "920200"), error: "unsupported_version" },
   { name: "unknown kind", description: "A kind this version does not define.", hex: envelope("80", "05", kindStr("fs.chmod"), "920100"), error: "unknown_kind" },
+  { name: "kind named like an Object member", description: "The kind 'constructor': unknown, however a peer stores its kinds.", hex: envelope("80", "05", kindStr("constructor"), "920100"), error: "unknown_kind" },
+  { name: "several faults: the first check wins", description: "An unknown kind and a float under an unknown envelope key: the kind is checked first (SPEC.md §3.3).", hex: toHex(plainEncode({ body: {}, id: 5, kind: "fs.chmod", trace: 0.5, v: [1, 0] })), error: "unknown_kind" },
   { name: "proto key", description: "A log field named __proto__.", hex: envelope("83a66669656c647381a95f5f70726f746f5f5f01a56c6576656ca4696e666fa76d657373616765a0", "01", kindStr("log"), "920100"), error: "malformed_frame" },
   { name: "frame too large", description: "A valid 36-byte frame read with max_frame_bytes = 16.", hex: envelope("81a470617468a12f", "01", kindStr("fs.stat"), "920100"), error: "frame_too_large", max_frame_bytes: 16 },
 ];

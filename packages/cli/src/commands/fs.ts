@@ -150,7 +150,7 @@ const VERBS: Record<string, Verb> = {
 export const fsCommand: Command = async (argv, io) => {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") throw new UsageError(`\n${USAGE}`);
-  const verb = VERBS[name];
+  const verb = Object.hasOwn(VERBS, name) ? VERBS[name] : undefined;
   if (!verb) throw new UsageError(`unknown fs command '${name}'\n${USAGE}`);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {

@@ -88,7 +88,9 @@ function checkImports(structure: ModuleStructure): string[] {
   for (const { module, name, kind, type } of structure.imports) {
     const what = `${module}.${name}`;
     if (kind === "memory") refuse(`it imports memory (${what}); a guest defines and exports its own`);
-    const expected = module === ZKGUEST_MODULE ? ZKGUEST_SIGNATURES[name] : module === WASI_MODULE ? WASI_SIGNATURES[name] : undefined;
+    // Own keys only: an import named "constructor" must not find Object.prototype's.
+    const signatures = module === ZKGUEST_MODULE ? ZKGUEST_SIGNATURES : module === WASI_MODULE ? WASI_SIGNATURES : {};
+    const expected = Object.hasOwn(signatures, name) ? signatures[name] : undefined;
     if (kind !== "func" || type === undefined || (module !== WASI_MODULE && expected === undefined)) {
       refuse(`it imports ${what} (${kind}), which the host does not provide`);
     }

@@ -137,7 +137,7 @@ class WasmGuestInstance implements GuestInstance {
         take: b.wrap((ptr: number, cap: number) => port.take(ptr, cap)),
         reply: b.wrap((ptr: number, len: number) => port.reply(ptr, len)),
       },
-      [WASI_MODULE]: Object.fromEntries(module.wasiImports.map((name) => [name, b.wrap(wasi[name] ?? notImplemented)])),
+      [WASI_MODULE]: Object.fromEntries(module.wasiImports.map((name) => [name, b.wrap((Object.hasOwn(wasi, name) ? wasi[name] : undefined) ?? notImplemented)])),
     };
   }
 
