@@ -121,9 +121,12 @@ const mutation = fc.oneof(
   { arbitrary: entryField, weight: 6 },
 );
 
-/** FAT16_FUZZ_SEED (and FAT16_FUZZ_PATH) replay a failure that fast-check reported. */
+/**
+ * FAT16_FUZZ_SEED (and FAT16_FUZZ_PATH) replay a failure that fast-check reported; otherwise the
+ * suite's FC_SEED applies here too (this worker has its own fast-check).
+ */
 function replay(): { seed?: number; path?: string } {
-  const seed = process.env["FAT16_FUZZ_SEED"];
+  const seed = process.env["FAT16_FUZZ_SEED"] ?? process.env["FC_SEED"];
   const path = process.env["FAT16_FUZZ_PATH"];
   return { ...(seed ? { seed: Number(seed) } : {}), ...(path ? { path } : {}) };
 }
