@@ -3,9 +3,8 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { BIN } from "./cli-process.js";
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/zkguest.js");
 const ENV = { ...process.env, MTOOLS_SKIP_CHECK: "1" };
 
 interface Run {
