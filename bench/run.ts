@@ -50,7 +50,7 @@ async function runAll(only: string[]): Promise<void> {
   const names = only.length ? only : Object.keys(SUITES);
   const sections: BenchSection[] = [];
   for (const name of names) {
-    const load = SUITES[name];
+    const load = Object.hasOwn(SUITES, name) ? SUITES[name] : undefined;
     if (!load) throw new Error(`unknown benchmark suite '${name}' (have: ${Object.keys(SUITES).join(", ")})`);
     process.stderr.write(`bench: ${name}...\n`);
     const got = await (await load()).run();

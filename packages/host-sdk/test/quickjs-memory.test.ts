@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { QuickJSWASMModule } from "quickjs-emscripten-core";
 import type { EngineLimits, HostCallHandler } from "../src/engine/engine.js";
 import { QuickJsEngine } from "../src/engine/quickjs.js";
+import { isDiscarded } from "../src/engine/quickjs-module.js";
 import { bundleController, LIMITS, rawGuest, start, failureOf } from "./quickjs-helpers.js";
 
 // The memory limit of JS guests, which the engine enforces on the QuickJS module's memory
@@ -29,27 +30,31 @@ function guestRunning(body: string): Uint8Array {
   return rawGuest(`globalThis.__zkguest_handle = () => { ${body} };`);
 }
 
-describe("QuickJS engine: the memory limit counts bytes", function () {
+for (const snapshots of [0, 4]) {
+describe(`QuickJS engine: the memory limit counts bytes (${snapshots ? "instances restored from a snapshot" : "instances evaluated on the shared module"})`, function () {
   let engine: QuickJsEngine;
   let example: Uint8Array;
 
   before(async () => {
-    engine = await QuickJsEngine.create({ memoryCapBytes: CAP });
+    engine = await QuickJsEngine.create({ memoryCapBytes: CAP, snapshots });
     example = await bundleController("examples/hello-js/controller.ts");
   });
 
-  /** Runs `body` once under `limits`; gives its failure, the module's memory, and how long it took. */
+  /** Runs `body` once under `limits` (on a restored instance if snapshots are on); gives its failure, the module's memory, and how long it took. */
   function bomb(body: string, limits: Partial<EngineLimits> = {}, host: HostCallHandler = () => new Uint8Array(0)) {
-    const module: QuickJSWASMModule = engine.module();
+    const guest = engine.load(guestRunning(body));
+    const runLimits = { ...LIMITS, memoryBytes: LIMIT, timeMs: 10_000, ...limits };
+    if (snapshots) guest.instantiate(host, runLimits).dispose();
+    const instance = guest.instantiate(host, runLimits);
+    const module: QuickJSWASMModule = instance.module;
     const memory = module.getWasmMemory();
-    const instance = engine.load(guestRunning(body)).instantiate(host, { ...LIMITS, memoryBytes: LIMIT, timeMs: 10_000, ...limits });
     const before = memory.buffer.byteLength;
     const started = performance.now();
     const failure = failureOf(() => instance.handle(new Uint8Array(1)));
     const ms = performance.now() - started;
     const used = instance.memoryUsed();
     instance.dispose();
-    return { failure, ms, before, after: memory.buffer.byteLength, used, module };
+    return { failure, ms, before, after: memory.buffer.byteLength, used, module, guest };
   }
 
   /** The engine serves a well-behaved guest afterwards. */
@@ -72,10 +77,15 @@ describe("QuickJS engine: the memory limit counts bytes", function () {
       expect(run.after).to.be.below(CAP);
       // What the run reports is what it held (for strings QuickJS's own estimate reads ~0).
       expect(run.used).to.be.within(4 * MiB, LIMIT + SLACK);
-      expect(engine.healthy, "a module left full is not reused").to.equal(false);
+      expect(isDiscarded(run.module), "a module left full is not reused").to.equal(true);
       await engine.ready();
-      expect(engine.module()).to.not.equal(run.module);
-      expect(engine.module().getWasmMemory().buffer.byteLength, "a fresh module").to.equal(16 * MiB);
+      const again = run.guest.instantiate(() => new Uint8Array(0), LIMITS);
+      expect(again.module, "the guest runs on another module").to.not.equal(run.module);
+      again.dispose();
+      if (!snapshots) {
+        expect(engine.healthy).to.equal(true);
+        expect(engine.module().getWasmMemory().buffer.byteLength, "a fresh module").to.equal(16 * MiB);
+      }
     });
   }
 
@@ -132,3 +142,4 @@ describe("QuickJS engine: the memory limit counts bytes", function () {
     typed.dispose();
   });
 });
+}

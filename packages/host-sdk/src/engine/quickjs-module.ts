@@ -38,6 +38,14 @@ export function loadQuickJsModule(capBytes: number): Promise<QuickJSWASMModule> 
   return loaded.loading;
 }
 
+/**
+ * A module of its own, with its own memory capped at `capBytes`, that no other caller gets: for
+ * a guest's snapshot (quickjs-snapshot.ts), which rewrites the whole memory at each run.
+ */
+export function loadPrivateQuickJsModule(capBytes: number): Promise<QuickJSWASMModule> {
+  return instantiate(new QuickJsMemory(capBytes));
+}
+
 async function instantiate(memory: QuickJsMemory): Promise<QuickJSWASMModule> {
   // The release build without asyncify: fastest, and guests never need to suspend. Its types
   // are CommonJS-style, so TypeScript puts the default export one level below where Node does.

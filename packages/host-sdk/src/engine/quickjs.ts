@@ -3,8 +3,9 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule }
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
 import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
-import { discardQuickJsModule, isDiscarded, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
+import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
 import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
+import { probeBreakAddress, QuickJsSnapshot, type Realm } from "./quickjs-snapshot.js";
 import { SeededRandom } from "./seeded-random.js";
 
 /** Options of a QuickJsEngine. */
@@ -22,6 +23,13 @@ export interface QuickJsEngineOptions {
    * leaves it stops at the cap, with limit_exceeded (memory) all the same.
    */
   readonly memoryCapBytes?: number;
+  /**
+   * How many guests keep a snapshot (default 4; 0 turns snapshots off): the state just after
+   * their code was evaluated, restored at each later run instead of evaluating the code again
+   * (see quickjs-snapshot.ts). Each costs a QuickJS module of its own and a copy of its memory,
+   * about 6 + 6 MiB for an 18 KB bundle; the least recently used guest loses its snapshot first.
+   */
+  readonly snapshots?: number;
 }
 
 /** Per-run options of a JS guest instance, beyond the engine limits. */
@@ -68,17 +76,28 @@ export class QuickJsEngine implements Engine {
   #reloading: Promise<void> | undefined;
   readonly #maxStackBytes: number;
   readonly #memoryCapBytes: number;
+  readonly #maxSnapshots: number;
+  /** A private module loaded ahead for the next guest's snapshot (loading is asynchronous, instantiation is not). */
+  #spare: QuickJSWASMModule | undefined;
+  #spareLoading: Promise<void> | undefined;
+  /** The guests that hold a snapshot, least recently used first. */
+  readonly #snapshotOwners: QuickJsGuest[] = [];
+  /** Where this build keeps its allocator's break: how much of a memory a snapshot copies (see findBreakAddress). */
+  #breakAddress: number | undefined;
 
   private constructor(module: QuickJSWASMModule, options: QuickJsEngineOptions, memoryCapBytes: number) {
     this.#module = module;
     this.#maxStackBytes = options.maxStackBytes ?? safeQuickJsStackBytes();
     this.#memoryCapBytes = memoryCapBytes;
+    this.#maxSnapshots = options.snapshots ?? 4;
   }
 
-  /** An engine on this thread's QuickJS module for its memory cap (loaded on first use). */
+  /** An engine on this thread's QuickJS module for its memory cap (loaded on first use), with a module ready for a first snapshot. */
   static async create(options: QuickJsEngineOptions = {}): Promise<QuickJsEngine> {
     const memoryCapBytes = options.memoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES;
-    return new QuickJsEngine(await loadQuickJsModule(memoryCapBytes), options, memoryCapBytes);
+    const engine = new QuickJsEngine(await loadQuickJsModule(memoryCapBytes), options, memoryCapBytes);
+    await engine.#loadSpare();
+    return engine;
   }
 
   /**
@@ -91,14 +110,65 @@ export class QuickJsEngine implements Engine {
     return this.#module !== undefined;
   }
 
-  /** Resolves when the engine is healthy, loading a fresh QuickJS module if the last one was retired. */
+  /**
+   * Resolves when the engine is healthy, loading a fresh QuickJS module if the last one was
+   * retired, and a private module for the next snapshot if the last one was taken.
+   */
   async ready(): Promise<void> {
+    await this.#loadSpare();
     if (this.healthy) return;
     this.#reloading ??= loadQuickJsModule(this.#memoryCapBytes).then((m) => {
       this.#module = m;
       this.#reloading = undefined;
     });
     await this.#reloading;
+  }
+
+  async #loadSpare(): Promise<void> {
+    if (this.#maxSnapshots === 0 || this.#spare !== undefined) return;
+    this.#breakAddress ??= await probeBreakAddress(this.#memoryCapBytes);
+    this.#spareLoading ??= loadPrivateQuickJsModule(this.#memoryCapBytes).then(
+      (m) => {
+        this.#spare = m;
+        this.#spareLoading = undefined;
+      },
+      () => {
+        // Snapshots are an optimization: without a spare module, guests are evaluated afresh.
+        this.#spareLoading = undefined;
+      },
+    );
+    await this.#spareLoading;
+  }
+
+  /**
+   * The private module for `guest`'s first snapshot, if one is loaded (`ready()` loads the next).
+   * Past the engine's maximum, the least recently used guest gives its snapshot up.
+   */
+  /** Where this build keeps its allocator's break, if the probe could tell (see findBreakAddress). */
+  get breakAddress(): number | undefined {
+    return this.#breakAddress;
+  }
+
+  takeSnapshotModule(guest: QuickJsGuest): QuickJSWASMModule | undefined {
+    const module = this.#spare;
+    if (module === undefined) return undefined;
+    this.#spare = undefined;
+    this.usedSnapshot(guest);
+    while (this.#snapshotOwners.length > this.#maxSnapshots) this.#snapshotOwners.shift()!.dropSnapshot();
+    return module;
+  }
+
+  /** Marks `guest`'s snapshot as the most recently used. */
+  usedSnapshot(guest: QuickJsGuest): void {
+    const at = this.#snapshotOwners.indexOf(guest);
+    if (at >= 0) this.#snapshotOwners.splice(at, 1);
+    this.#snapshotOwners.push(guest);
+  }
+
+  /** Forgets `guest` as a snapshot owner (it dropped its snapshot). */
+  forgetSnapshot(guest: QuickJsGuest): void {
+    const at = this.#snapshotOwners.indexOf(guest);
+    if (at >= 0) this.#snapshotOwners.splice(at, 1);
   }
 
   /** The module to run on (for QuickJsInstance); throws if it was retired and `ready()` has not replaced it yet. */
@@ -129,9 +199,18 @@ export class QuickJsEngine implements Engine {
 }
 
 
-/** A checked JavaScript guest; instantiate it once per run phase. */
+/**
+ * A checked JavaScript guest; instantiate it once per run phase. Its first instance with the
+ * default seed and clock is evaluated on a private module and snapshotted there; later ones
+ * restore the snapshot instead of evaluating the code again (quickjs-snapshot.ts). Instances
+ * that cannot use it (another is running on it, another seed or clock, a guest whose evaluation
+ * calls the host or prints) are evaluated afresh on the engine's shared module.
+ */
 export class QuickJsGuest implements LoadedGuest {
   readonly engine = "js" as const;
+  #snapshot: QuickJsSnapshot<QuickJsInstance> | undefined;
+  /** Evaluating the code failed, or had effects a snapshot would not repeat: it is never snapshotted. */
+  #noSnapshot = false;
 
   constructor(
     private readonly quickjs: QuickJsEngine,
@@ -140,10 +219,47 @@ export class QuickJsGuest implements LoadedGuest {
   ) {}
 
   instantiate(host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions = {}): QuickJsInstance {
-    return new QuickJsInstance(this.quickjs, this.source, host, limits, options);
+    const stackBytes = this.quickjs.stackBytes(limits);
+    const fresh = (module: QuickJSWASMModule) => QuickJsInstance.evaluate(module, this.source, host, limits, stackBytes, options);
+    if (options.randomSeed !== undefined || options.clockStartMs !== undefined) return fresh(this.quickjs.module());
+
+    const snapshot = this.#snapshot;
+    if (snapshot !== undefined && (isDiscarded(snapshot.realm.module) || (snapshot.usable && snapshot.tooGrownFor(limits.memoryBytes)))) {
+      this.dropSnapshot();
+    } else if (snapshot?.usable) {
+      this.quickjs.usedSnapshot(this);
+      return QuickJsInstance.restore(snapshot, host, limits, stackBytes);
+    }
+    const module = this.#snapshot === undefined && !this.#noSnapshot ? this.quickjs.takeSnapshotModule(this) : undefined;
+    if (module === undefined) return fresh(this.quickjs.module());
+    let instance: QuickJsInstance;
+    try {
+      instance = fresh(module);
+    } catch (e) {
+      this.#noSnapshot = true;
+      this.dropSnapshot();
+      discardQuickJsModule(module);
+      throw e;
+    }
+    this.#snapshot = instance.snapshotIfPristine(this.quickjs.breakAddress);
+    if (this.#snapshot === undefined) {
+      // The module stays with this one instance, and is dropped with it.
+      this.#noSnapshot = true;
+      this.quickjs.forgetSnapshot(this);
+    }
+    return instance;
   }
 
-  dispose(): void {}
+  /** Gives the snapshot up (its module is retired); a later instance may take a new one. */
+  dropSnapshot(): void {
+    this.#snapshot?.dispose();
+    this.#snapshot = undefined;
+    this.quickjs.forgetSnapshot(this);
+  }
+
+  dispose(): void {
+    this.dropSnapshot();
+  }
 }
 
 /** The bytes as an ArrayBuffer of their own (newArrayBuffer copies it into the guest). */
@@ -163,12 +279,20 @@ function prngState(seed: Uint8Array | string): [number, number, number, number] 
   return state;
 }
 
-/** One run phase of a JS guest: a QuickJS runtime and context of its own. */
+/**
+ * One run phase of a JS guest: a QuickJS runtime and context of its own, either evaluated for
+ * it or restored from its guest's snapshot (the same state either way).
+ */
 export class QuickJsInstance implements GuestInstance {
+  readonly #realm: Realm<QuickJsInstance>;
+  /** The snapshot this instance runs on (restored from it, or taken after its evaluation): released, not freed, at dispose. */
+  #snapshot: QuickJsSnapshot<QuickJsInstance> | undefined;
   readonly #module: QuickJSWASMModule;
   readonly #memory: QuickJsMemory;
   /** The module's memory when the instance was created: the run's growth is counted from it. */
   readonly #baseline: number;
+  /** How far the module's memory may grow while the guest runs: where its memory limit ends. */
+  readonly #ceiling: number;
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
   readonly #host: HostCallHandler;
@@ -179,47 +303,84 @@ export class QuickJsInstance implements GuestInstance {
   /** What ended the run while the guest was running (a limit crossed in a host call, the deadline); thrown once the guest has unwound. */
   #ending: Error | undefined;
   #failed = false;
+  #disposed = false;
   #output: { level: "info" | "warn"; message: string }[] = [];
   #outputBytes = 0;
   #droppedBytes = 0;
 
-  constructor(engine: QuickJsEngine, source: string, host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions) {
-    this.#module = engine.module();
-    this.#memory = quickJsMemory(this.#module);
+  private constructor(realm: Realm<QuickJsInstance>, host: HostCallHandler, limits: EngineLimits, stackBytes: number, memoryBase: number) {
+    this.#realm = realm;
+    this.#module = realm.module;
+    this.#memory = realm.memory;
+    this.#runtime = realm.runtime;
+    this.#context = realm.context;
     this.#baseline = this.#memory.bytes;
+    this.#ceiling = memoryBase + limits.memoryBytes;
     this.#host = host;
     this.#limits = limits;
-    this.#stackBytes = engine.stackBytes(limits);
-    this.#runtime = this.#module.newRuntime();
+    this.#stackBytes = stackBytes;
+    realm.target.instance = this;
+    // Before the guest's code: the limit is for what the guest allocates, not the engine's
+    // built-ins. It counts allocations, not bytes (see quickjs-memory.ts), but still refuses
+    // any one allocation over the limit before the heap grows for it.
+    this.#runtime.setMemoryLimit(limits.memoryBytes);
+    this.#runtime.setMaxStackSize(stackBytes);
+  }
+
+  /** An instance that evaluates `source` (after the prelude) in a new runtime and context on `module`. */
+  static evaluate(module: QuickJSWASMModule, source: string, host: HostCallHandler, limits: EngineLimits, stackBytes: number, options: QuickJsInstanceOptions): QuickJsInstance {
+    let instance: QuickJsInstance;
+    const realm = QuickJsInstance.#newRealm(module);
     try {
-      this.#context = this.#runtime.newContext();
-      // computeMemoryUsage() needs a context; this makes it use ours instead of creating one.
-      this.#runtime.context = this.#context;
-      // After the context: its built-ins are the engine's, the limit is for what the guest
-      // allocates. It counts allocations, not bytes (see quickjs-memory.ts), but still refuses
-      // any one allocation over the limit before the heap grows for it.
-      this.#runtime.setMemoryLimit(limits.memoryBytes);
-      this.#runtime.setMaxStackSize(this.#stackBytes);
-      this.#runtime.setInterruptHandler(() => this.#shouldInterrupt());
+      instance = new QuickJsInstance(realm, host, limits, stackBytes, quickJsMemory(module).bytes);
     } catch (e) {
-      this.#runtime.dispose();
-      throw this.#fromHost(e);
+      QuickJsInstance.#disposeRealm(realm);
+      throw QuickJsInstance.#fromHost(module, e);
     }
     try {
-      this.#defineGlobals();
-      this.#run(() => {
+      instance.#run(() => {
         const seed = prngState(options.randomSeed ?? "");
-        this.#evaluate(preludeSource(seed, options.clockStartMs ?? DEFAULT_CLOCK_START_MS), "prelude.js", "global");
-        this.#evaluate(source, GUEST_FILE, "module");
-        const handle = this.#context.getProp(this.#context.global, "__zkguest_handle");
-        const type = this.#context.typeof(handle);
+        instance.#evaluate(preludeSource(seed, options.clockStartMs ?? DEFAULT_CLOCK_START_MS), "prelude.js", "global");
+        instance.#evaluate(source, GUEST_FILE, "module");
+        const handle = instance.#context.getProp(instance.#context.global, "__zkguest_handle");
+        const type = instance.#context.typeof(handle);
         handle.dispose();
         if (type !== "function") throw new GuestFailure("guest_error", "the guest did not define the function __zkguest_handle (SPEC.md §11)");
       });
     } catch (e) {
-      this.dispose();
+      instance.dispose();
       throw e;
     }
+    return instance;
+  }
+
+  /** An instance on `snapshot`'s realm, restored to the state just after its guest was evaluated. */
+  static restore(snapshot: QuickJsSnapshot<QuickJsInstance>, host: HostCallHandler, limits: EngineLimits, stackBytes: number): QuickJsInstance {
+    const realm = snapshot.acquire();
+    try {
+      const instance = new QuickJsInstance(realm, host, limits, stackBytes, snapshot.baseBytes);
+      instance.#snapshot = snapshot;
+      return instance;
+    } catch (e) {
+      snapshot.release();
+      throw QuickJsInstance.#fromHost(realm.module, e);
+    }
+  }
+
+  /** The QuickJS module this instance runs on: the engine's shared one, or its guest's snapshot's own. */
+  get module(): QuickJSWASMModule {
+    return this.#module;
+  }
+
+  /**
+   * Right after `evaluate` on a module of its own: the snapshot of this instance's state, which
+   * it keeps running on; none if evaluating made host calls or printed (a restore would not
+   * repeat them).
+   */
+  snapshotIfPristine(breakAddress: number | undefined): QuickJsSnapshot<QuickJsInstance> | undefined {
+    if (this.#realm.sideEffects > 0 || this.#failed || this.#snapshot !== undefined) return undefined;
+    this.#snapshot = QuickJsSnapshot.take(this.#realm, breakAddress);
+    return this.#snapshot;
   }
 
   handle(request: Uint8Array): Uint8Array {
@@ -269,13 +430,44 @@ export class QuickJsInstance implements GuestInstance {
   }
 
   dispose(): void {
-    if (!this.#runtime.alive) return;
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#snapshot !== undefined) this.#snapshot.release();
+    else QuickJsInstance.#disposeRealm(this.#realm);
+  }
+
+  /** A runtime and context on `module` with the zkguest globals, sending what the guest does to `target.instance`. */
+  static #newRealm(module: QuickJSWASMModule): Realm<QuickJsInstance> {
+    const runtime = module.newRuntime();
     try {
-      if (this.#context?.alive) this.#context.dispose();
-      this.#runtime.dispose();
+      const context = runtime.newContext();
+      // computeMemoryUsage() needs a context; this makes it use ours instead of creating one.
+      runtime.context = context;
+      const realm: Realm<QuickJsInstance> = { module, memory: quickJsMemory(module), runtime, context, target: { instance: undefined }, functions: [], sideEffects: 0 };
+      // With no instance on the realm, no guest code may run.
+      runtime.setInterruptHandler(() => {
+        const instance = realm.target.instance;
+        return instance === undefined || instance.#shouldInterrupt();
+      });
+      QuickJsInstance.#defineGlobals(realm);
+      // Made now, so that a snapshot holds it: the context caches this handle.
+      void context.global;
+      return realm;
+    } catch (e) {
+      runtime.dispose();
+      throw QuickJsInstance.#fromHost(module, e);
+    }
+  }
+
+  static #disposeRealm(realm: Realm<QuickJsInstance>): void {
+    if (!realm.runtime.alive) return;
+    try {
+      for (const f of realm.functions) f.dispose();
+      if (realm.context.alive) realm.context.dispose();
+      realm.runtime.dispose();
     } catch {
       // QuickJS could not free the runtime cleanly (an abort in its own checks): do not reuse the module.
-      discardQuickJsModule(this.#module);
+      discardQuickJsModule(realm.module);
     }
   }
 
@@ -319,7 +511,7 @@ export class QuickJsInstance implements GuestInstance {
    */
   #run<T>(body: () => T): T {
     this.#deadline = performance.now() + this.#limits.timeMs;
-    const outer = this.#memory.enter(this.#baseline + this.#limits.memoryBytes);
+    const outer = this.#memory.enter(this.#ceiling);
     try {
       const value = body();
       const ending = this.#endingReason();
@@ -327,7 +519,7 @@ export class QuickJsInstance implements GuestInstance {
       return value;
     } catch (e) {
       this.#failed = true;
-      const failure = this.#endingReason() ?? (e instanceof ZkguestError ? e : this.#fromHost(e));
+      const failure = this.#endingReason() ?? (e instanceof ZkguestError ? e : QuickJsInstance.#fromHost(this.#module, e));
       if (failure instanceof GuestFailure && failure.limit === "memory") discardQuickJsModule(this.#module);
       throw failure;
     } finally {
@@ -341,8 +533,8 @@ export class QuickJsInstance implements GuestInstance {
    * overflow or a WebAssembly trap in the middle of QuickJS code. The module's memory may be
    * inconsistent now, so the engine stops using it.
    */
-  #fromHost(e: unknown): GuestFailure {
-    discardQuickJsModule(this.#module);
+  static #fromHost(module: QuickJSWASMModule, e: unknown): GuestFailure {
+    discardQuickJsModule(module);
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       return GuestFailure.limitExceeded("stack", `the guest's calls exhausted the host thread's native stack (${message}); the QuickJS module is reloaded`);
@@ -413,39 +605,48 @@ export class QuickJsInstance implements GuestInstance {
   }
 
   /** __zkguest_call (SPEC.md §11) and the prelude's console channel. */
-  #defineGlobals(): void {
-    const ctx = this.#context;
+  static #defineGlobals(realm: Realm<QuickJsInstance>): void {
+    const ctx = realm.context;
+    const running = (): QuickJsInstance => {
+      realm.sideEffects++;
+      const instance = realm.target.instance;
+      if (instance === undefined) throw new Error("no run is in progress");
+      return instance;
+    };
     const call = ctx.newFunction("__zkguest_call", (frame) => {
-      const ending = this.#endingReason();
+      const self = running();
+      const ending = self.#endingReason();
       if (ending) throw new Error(`the run is ending: ${ending.message}`);
       let request: Uint8Array;
       try {
-        request = this.#readFrame(frame, "__zkguest_call's argument");
+        request = self.#readFrame(frame, "__zkguest_call's argument");
       } catch (e) {
         // A frame over the limit ends the run; anything else is the guest's own TypeError.
-        if (e instanceof GuestFailure && e.limit) throw new Error(this.#end(e).message);
+        if (e instanceof GuestFailure && e.limit) throw new Error(self.#end(e).message);
         throw new TypeError("__zkguest_call takes one ArrayBuffer holding a request frame");
       }
       let response: Uint8Array;
       try {
-        response = this.#host(request);
+        response = self.#host(request);
       } catch (e) {
         // The host ends the run (a limit crossed); the guest must not catch and go on.
-        throw new Error(`the run is ending: ${this.#end(e instanceof Error ? e : new Error(String(e))).message}`);
+        throw new Error(`the run is ending: ${self.#end(e instanceof Error ? e : new Error(String(e))).message}`);
       }
       return ctx.newArrayBuffer(ownBuffer(response));
     });
-    ctx.setProp(ctx.global, "__zkguest_call", call);
-    call.dispose();
     const print = ctx.newFunction(PRINT_GLOBAL, (level, text) => {
+      const self = running();
       const message = ctx.getString(text);
-      if (this.#outputBytes + message.length > MAX_OUTPUT_BYTES) this.#droppedBytes += message.length;
+      if (self.#outputBytes + message.length > MAX_OUTPUT_BYTES) self.#droppedBytes += message.length;
       else {
-        this.#outputBytes += message.length;
-        this.#output.push({ level: ctx.getNumber(level) === 1 ? "warn" : "info", message });
+        self.#outputBytes += message.length;
+        self.#output.push({ level: ctx.getNumber(level) === 1 ? "warn" : "info", message });
       }
     });
+    // The handles are kept until the realm goes: a guest that drops its references cannot free
+    // a host function that a snapshot still holds.
+    realm.functions.push(call, print);
+    ctx.setProp(ctx.global, "__zkguest_call", call);
     ctx.setProp(ctx.global, PRINT_GLOBAL, print);
-    print.dispose();
   }
 }
