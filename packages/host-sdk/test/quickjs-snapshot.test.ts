@@ -1,0 +1,148 @@
+import { expect } from "chai";
+import type { HostCallHandler } from "../src/engine/engine.js";
+import { QuickJsEngine, type QuickJsGuest, type QuickJsInstance } from "../src/engine/quickjs.js";
+import { isDiscarded, loadPrivateQuickJsModule, quickJsMemory } from "../src/engine/quickjs-module.js";
+import { findBreakAddress } from "../src/engine/quickjs-snapshot.js";
+import { LIMITS, rawGuest } from "./quickjs-helpers.js";
+
+// Snapshots (quickjs-snapshot.ts): a guest's first instance is evaluated on a module of its own
+// and the module's memory copied; later instances restore the copy. Whatever a run does, the
+// next one must start from exactly the evaluated state, as a fresh evaluation would.
+
+const MiB = 1024 * 1024;
+const echo: HostCallHandler = (request) => request;
+const decoder = new TextDecoder();
+
+/** A guest whose __zkguest_handle runs `body` (the request's first byte is `byte`) and returns what it returns, as JSON text in an ArrayBuffer. */
+function guestReturning(prologue: string, body: string): Uint8Array {
+  return rawGuest(`${prologue}
+    const toBytes = (s) => { const b = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 255; return b.buffer; };
+    globalThis.__zkguest_handle = (frame) => { const byte = new Uint8Array(frame)[0]; return toBytes(JSON.stringify((() => { ${body} })())); };`);
+}
+
+/** One instance: instantiate, one request, dispose; its answer parsed and the module it ran on. */
+function runOnce(guest: QuickJsGuest, host: HostCallHandler = echo, limits = LIMITS, byte = 0): { answer: unknown; instance: QuickJsInstance } {
+  const instance = guest.instantiate(host, limits);
+  try {
+    return { answer: JSON.parse(decoder.decode(instance.handle(new Uint8Array([byte])))), instance };
+  } finally {
+    instance.dispose();
+  }
+}
+
+describe("QuickJS engine: snapshots", function () {
+  let engine: QuickJsEngine;
+
+  beforeEach(async () => {
+    engine = await QuickJsEngine.create({ snapshots: 2 });
+  });
+
+  it("each run starts from the evaluated state: module state, Math.random, the clock, a zeroed buffer at the heap's end", async () => {
+    // The buffer is allocated last and holds zeros: the snapshot must still cover it (it is below the allocator's break).
+    const code = guestReturning(
+      "let runs = 0; const seen = []; const randoms = [Math.random()]; const scratch = new Uint8Array(1 << 16);",
+      "runs++; seen.push(runs); let sum = 0; for (const b of scratch) sum += b; scratch.fill(7); return [runs, seen.length, Math.random(), Date.now(), sum, randoms];",
+    );
+    const guest = engine.load(code);
+    const first = runOnce(guest);
+    const later = [1, 2, 3, 4].map(() => runOnce(guest));
+    for (const run of later) {
+      expect(run.instance.module, "restored on the snapshot's module").to.equal(first.instance.module);
+      expect(run.answer).to.deep.equal(first.answer);
+    }
+    // The same as a guest evaluated afresh, with no snapshot anywhere.
+    const fresh = await QuickJsEngine.create({ snapshots: 0 });
+    expect(runOnce(fresh.load(code)).answer).to.deep.equal(first.answer);
+    const [runs, seen, , , sum] = first.answer as number[];
+    expect([runs, seen, sum], "one run, and the buffer as evaluated: zeros").to.deep.equal([1, 1, 0]);
+  });
+
+  it("a run that wrecks its realm (globals deleted, builtins replaced, big allocations) leaves the next run whole", () => {
+    const guest = engine.load(
+      guestReturning(
+        "",
+        `if (byte === 1) {
+           const call = __zkguest_call;
+           delete globalThis.__zkguest_call;
+           Array.prototype.push = () => { throw new Error("pushed"); };
+           JSON.stringify = () => "[\\"wrecked\\"]";
+           globalThis.keep = Array.from({ length: 64 }, () => new Uint8Array(1 << 16).fill(1));
+           return ["wrecked", typeof call];
+         }
+         const reply = new Uint8Array(__zkguest_call(new Uint8Array([1, 2, 3]).buffer));
+         const a = []; a.push(reply.length);
+         return a;`,
+      ),
+    );
+    const runs = [runOnce(guest), runOnce(guest, echo, LIMITS, 1), runOnce(guest), runOnce(guest)];
+    expect(runs.map((r) => r.answer)).to.deep.equal([[3], ["wrecked", "function"], [3], [3]]);
+    expect(new Set(runs.map((r) => r.instance.module)).size, "all on the snapshot's module").to.equal(1);
+  });
+
+  it("a guest whose evaluation prints or calls the host is evaluated at every run, so that it does both every time", () => {
+    let calls = 0;
+    const guest = engine.load(rawGuest(`console.log("loading"); globalThis.__zkguest_handle = (f) => f;`));
+    const outputs = [0, 1, 2].map(() => {
+      const instance = guest.instantiate(() => (calls++, new Uint8Array(0)), LIMITS);
+      const lines = instance.drainOutput().map((l) => l.message);
+      instance.dispose();
+      return lines;
+    });
+    expect(outputs).to.deep.equal([["loading"], ["loading"], ["loading"]]);
+    const calling = engine.load(rawGuest(`try { __zkguest_call(new ArrayBuffer(1)); } catch {} globalThis.__zkguest_handle = (f) => f;`));
+    for (let i = 0; i < 3; i++) calling.instantiate(() => (calls++, new Uint8Array(1)), LIMITS).dispose();
+    expect(calls).to.equal(3);
+  });
+
+  it("an instance made while another runs on the snapshot, or with another seed, is evaluated on the shared module", () => {
+    const guest = engine.load(guestReturning("const r = Math.random();", "return r;"));
+    const first = guest.instantiate(echo, LIMITS);
+    const second = guest.instantiate(echo, LIMITS);
+    expect(second.module).to.equal(engine.module());
+    expect(first.module).to.not.equal(engine.module());
+    const a = JSON.parse(decoder.decode(first.handle(new Uint8Array(1))));
+    expect(JSON.parse(decoder.decode(second.handle(new Uint8Array(1))))).to.equal(a);
+    first.dispose();
+    second.dispose();
+    const seeded = guest.instantiate(echo, LIMITS, { randomSeed: "other" });
+    expect(seeded.module).to.equal(engine.module());
+    expect(JSON.parse(decoder.decode(seeded.handle(new Uint8Array(1))))).to.not.equal(a);
+    seeded.dispose();
+  });
+
+  it("keeps at most its number of snapshots, dropping the least recently used", async () => {
+    const guests = [0, 1, 2].map((i) => engine.load(guestReturning("", `return ${i};`)));
+    const modules = [];
+    for (const guest of guests) {
+      await engine.ready();
+      modules.push(runOnce(guest).instance.module);
+    }
+    expect(modules.map(isDiscarded)).to.deep.equal([true, false, false]);
+    await engine.ready();
+    expect(runOnce(guests[0]!).answer).to.equal(0);
+  });
+
+  it("a snapshot whose memory grew past what a run's limit allows is not used for that run", async () => {
+    const guest = engine.load(guestReturning("", "globalThis.big = new Uint8Array(24 << 20); return big.length;"));
+    const grown = runOnce(guest, echo, { ...LIMITS, memoryBytes: 64 * MiB });
+    expect(grown.answer).to.equal(24 * MiB);
+    await engine.ready();
+    const small = guest.instantiate(echo, { ...LIMITS, memoryBytes: 4 * MiB });
+    expect(small.module, "not on the grown module").to.not.equal(grown.instance.module);
+    small.dispose();
+  });
+
+  it("finds the allocator's break: it moves by exactly what the heap grows", async () => {
+    const probe = await loadPrivateQuickJsModule(256 * MiB);
+    const address = findBreakAddress(probe, quickJsMemory(probe));
+    expect(address).to.be.a("number");
+    const module = await loadPrivateQuickJsModule(256 * MiB);
+    const context = module.newContext();
+    const brk = () => new DataView(quickJsMemory(module).memory.buffer).getUint32(address!, true);
+    const before = brk();
+    const buffer = context.newArrayBuffer(new ArrayBuffer(3 * MiB));
+    expect(brk() - before).to.be.within(3 * MiB, 3 * MiB + 64 * 1024);
+    buffer.dispose();
+    context.dispose();
+  });
+});
