@@ -140,15 +140,15 @@ export class QuickJsEngine implements Engine {
     await this.#spareLoading;
   }
 
-  /**
-   * The private module for `guest`'s first snapshot, if one is loaded (`ready()` loads the next).
-   * Past the engine's maximum, the least recently used guest gives its snapshot up.
-   */
   /** Where this build keeps its allocator's break, if the probe could tell (see findBreakAddress). */
   get breakAddress(): number | undefined {
     return this.#breakAddress;
   }
 
+  /**
+   * The private module for `guest`'s first snapshot, if one is loaded (`ready()` loads the next).
+   * Past the engine's maximum, the least recently used guest gives its snapshot up.
+   */
   takeSnapshotModule(guest: QuickJsGuest): QuickJSWASMModule | undefined {
     const module = this.#spare;
     if (module === undefined) return undefined;
