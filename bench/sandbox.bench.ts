@@ -40,35 +40,41 @@ function okTo(request: Uint8Array): Uint8Array {
 
 const HELLO = encode(frame("hello", 1, { host: "bench", limits: DEFAULT_LIMITS, offer: [PROTOCOL_VERSION] }));
 const witnessGet = (args: Value): Uint8Array => encode(frame("witness.get", 2, { args }));
+const FIRST_REQUEST = witnessGet({ numbers: NUMBERS });
+
+/** Microseconds from instantiating `guest` to its first host call, through `hello` and a `witness.get`. */
+function timeToFirstCall(guest: QuickJsGuest): number {
+  let first: bigint | undefined;
+  const t0 = now();
+  const instance = guest.instantiate((r) => ((first ??= now()), okTo(r)), DEFAULT_ENGINE_LIMITS);
+  instance.handle(HELLO);
+  instance.handle(FIRST_REQUEST);
+  instance.dispose();
+  if (first === undefined) throw new Error("the bench guest made no host call");
+  return us(t0, first);
+}
+
+/** Microseconds for a bare quickjs-emscripten runtime + context + evaluation of `source` as a module. */
+function bareEvaluation(bare: QuickJSWASMModule, source: string): number {
+  const t0 = now();
+  const runtime = bare.newRuntime();
+  const context = runtime.newContext();
+  context.unwrapResult(context.evalCode(source, "guest.js", { type: "module" })).dispose();
+  const took = us(t0, now());
+  context.dispose();
+  runtime.dispose();
+  return took;
+}
 
 /**
  * Cold start: from an artifact loaded (compiled and checked) to the guest's first host call:
- * a new runtime and context, the prelude, the guest module evaluated, `hello`, and
+ * restoring the guest's snapshot (see firstInstance for the evaluation that makes it), `hello`, and
  * `witness.get` until the controller's first `log`. Baseline: a bare quickjs-emscripten
  * runtime + context + evaluation of the same bundle as a module.
  */
 function coldStart(guest: QuickJsGuest, bare: QuickJSWASMModule, source: string): BenchRow {
-  const request = witnessGet({ numbers: NUMBERS });
-  const sandbox = (): number => {
-    let first: bigint | undefined;
-    const t0 = now();
-    const instance = guest.instantiate((r) => ((first ??= now()), okTo(r)), DEFAULT_ENGINE_LIMITS);
-    instance.handle(HELLO);
-    instance.handle(request);
-    instance.dispose();
-    if (first === undefined) throw new Error("the bench guest made no host call");
-    return us(t0, first);
-  };
-  const bareEval = (): number => {
-    const t0 = now();
-    const runtime = bare.newRuntime();
-    const context = runtime.newContext();
-    context.unwrapResult(context.evalCode(source, "guest.js", { type: "module" })).dispose();
-    const took = us(t0, now());
-    context.dispose();
-    runtime.dispose();
-    return took;
-  };
+  const sandbox = () => timeToFirstCall(guest);
+  const bareEval = () => bareEvaluation(bare, source);
   const { subject, baseline } = compareSamples(sandbox, bareEval, 400);
   const ratio = subject / baseline;
   return {
@@ -90,28 +96,14 @@ function coldStart(guest: QuickJsGuest, bare: QuickJSWASMModule, source: string)
  * start row). Baseline as for the cold start.
  */
 async function firstInstance(engine: QuickJsEngine, code: Uint8Array, bare: QuickJSWASMModule, source: string): Promise<BenchRow> {
-  const request = witnessGet({ numbers: NUMBERS });
   const subject: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < 41; i++) {
     await engine.ready(); // loads the private module a snapshot needs, untimed: a worker does it while idle
     const guest = engine.load(code);
-    let first: bigint | undefined;
-    const t0 = now();
-    const instance = guest.instantiate((r) => ((first ??= now()), okTo(r)), DEFAULT_ENGINE_LIMITS);
-    instance.handle(HELLO);
-    instance.handle(request);
-    instance.dispose();
+    subject.push(timeToFirstCall(guest));
     guest.dispose();
-    if (first === undefined) throw new Error("the bench guest made no host call");
-    subject.push(us(t0, first));
-    const t1 = now();
-    const runtime = bare.newRuntime();
-    const context = runtime.newContext();
-    context.unwrapResult(context.evalCode(source, "guest.js", { type: "module" })).dispose();
-    baseline.push(us(t1, now()));
-    context.dispose();
-    runtime.dispose();
+    baseline.push(bareEvaluation(bare, source));
   }
   return {
     name: "first instance of a program on a worker: evaluated, snapshot taken, to first host call (median)",
