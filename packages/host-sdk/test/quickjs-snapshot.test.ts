@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { HostCallHandler } from "../src/engine/engine.js";
 import { QuickJsEngine, type QuickJsGuest, type QuickJsInstance } from "../src/engine/quickjs.js";
 import { isDiscarded, loadPrivateQuickJsModule, quickJsMemory } from "../src/engine/quickjs-module.js";
+import { deadStackOf, quickJsLayout, readQuickJsLayout } from "../src/engine/quickjs-layout.js";
 import { findBreakAddress } from "../src/engine/quickjs-snapshot.js";
 import { LIMITS, rawGuest } from "./quickjs-helpers.js";
 
@@ -79,6 +80,13 @@ describe("QuickJS engine: snapshots", function () {
     expect(new Set(runs.map((r) => r.instance.module)).size, "all on the snapshot's module").to.equal(1);
   });
 
+  it("a run that recursed deep (the stack, which restores skip, left dirty) leaves the next run the same", () => {
+    const guest = engine.load(guestReturning("const table = [1, 2, 3];", "if (byte === 1) { let depth = 0; const f = () => { depth++; f(); }; try { f(); } catch {} return depth > 100; } return table.map((x) => x * 2);"));
+    const runs = [runOnce(guest), runOnce(guest, echo, LIMITS, 1), runOnce(guest), runOnce(guest)];
+    expect(runs.map((r) => r.answer)).to.deep.equal([[2, 4, 6], true, [2, 4, 6], [2, 4, 6]]);
+    expect(new Set(runs.map((r) => r.instance.module)).size, "all on the snapshot's module").to.equal(1);
+  });
+
   it("a guest whose evaluation prints or calls the host is evaluated at every run, so that it does both every time", () => {
     let calls = 0;
     const guest = engine.load(rawGuest(`console.log("loading"); globalThis.__zkguest_handle = (f) => f;`));
@@ -130,6 +138,19 @@ describe("QuickJS engine: snapshots", function () {
     const small = guest.instantiate(echo, { ...LIMITS, memoryBytes: 4 * MiB });
     expect(small.module, "not on the grown module").to.not.equal(grown.instance.module);
     small.dispose();
+  });
+
+  it("reads the QuickJS build's layout: static data, then the stack, then the heap, with the break in static data", async () => {
+    const layout = quickJsLayout()!;
+    expect(layout.dataEnd).to.be.within(1, 1024 * 1024);
+    const dead = deadStackOf(layout)!;
+    expect(dead.end).to.equal(layout.stackTop);
+    const module = await loadPrivateQuickJsModule(256 * MiB);
+    const address = findBreakAddress(module, quickJsMemory(module))!;
+    expect(address, "the break is static data, below what restores skip").to.be.below(dead.start);
+    const heap = (module as unknown as { module: { _malloc(n: number): number } }).module;
+    expect(heap._malloc(16), "the heap starts above the stack").to.be.at.least(layout.stackTop);
+    expect(readQuickJsLayout(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 6, 2, 1]))).to.equal(undefined);
   });
 
   it("finds the allocator's break: it moves by exactly what the heap grows", async () => {

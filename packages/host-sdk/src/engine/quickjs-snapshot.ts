@@ -35,21 +35,28 @@ export class QuickJsSnapshot<T> {
 
   private constructor(
     readonly realm: Realm<T>,
-    private readonly image: Uint8Array,
+    /** The copied parts of the memory, each with its address. */
+    private readonly pieces: readonly { readonly at: number; readonly bytes: Uint8Array }[],
     /** The memory's size when the snapshot was taken: a run's memory limit counts from it. */
     readonly baseBytes: number,
   ) {}
 
   /**
-   * Copies the realm's memory up to the allocator's break (`breakAddress`): beyond it lies only
-   * memory the allocator has not handed out. Where the break cannot be read, the whole memory.
-   * The snapshot starts in use, by the instance whose evaluation it captures.
+   * Copies the realm's memory up to the allocator's break (`layout.breakAddress`): beyond it
+   * lies only memory the allocator has not handed out. Where the break cannot be read, the
+   * whole memory. The stack below its top (`layout.deadStack`) is left out: between calls it
+   * holds nothing. The snapshot starts in use, by the instance whose evaluation it captures.
    */
-  static take<T>(realm: Realm<T>, breakAddress: number | undefined): QuickJsSnapshot<T> {
+  static take<T>(realm: Realm<T>, layout: SnapshotLayout): QuickJsSnapshot<T> {
     const buffer = realm.memory.memory.buffer;
+    const { breakAddress, deadStack } = layout;
     const brk = breakAddress === undefined ? 0 : new DataView(buffer).getUint32(breakAddress, true);
-    const end = brk > breakAddress! && brk <= buffer.byteLength ? brk : buffer.byteLength;
-    const snapshot = new QuickJsSnapshot(realm, new Uint8Array(buffer, 0, end).slice(), buffer.byteLength);
+    const end = breakAddress !== undefined && brk > breakAddress && brk <= buffer.byteLength ? brk : buffer.byteLength;
+    const copy = (from: number, to: number) => ({ at: from, bytes: new Uint8Array(buffer, from, to - from).slice() });
+    // The stack is skipped only where the layout is as expected: the break's word below it, the heap above it.
+    const skip = deadStack !== undefined && breakAddress !== undefined && breakAddress < deadStack.start && deadStack.end <= end;
+    const pieces = skip ? [copy(0, deadStack.start), copy(deadStack.end, end)] : [copy(0, end)];
+    const snapshot = new QuickJsSnapshot(realm, pieces, buffer.byteLength);
     snapshot.#busy = true;
     return snapshot;
   }
@@ -65,16 +72,17 @@ export class QuickJsSnapshot<T> {
   }
 
   /**
-   * Puts the memory back as it was taken, up to the end of the image, and holds the realm until
-   * release(). What runs wrote past the image is left as it is: it lies past the allocator's top
-   * as the snapshot has it, so it is free memory, which malloc hands out uninitialized (and
-   * calloc clears: this dlmalloc has no mmap) and QuickJS initializes before use, exactly as it
-   * treats the memory that earlier runs freed on a shared module. Zeroing it would double the
-   * bytes written per restore for nothing.
+   * Puts the copied parts of the memory back as they were taken, and holds the realm until
+   * release(). What runs wrote past the break is left as it is: it is memory the allocator has
+   * not handed out as of the snapshot, which malloc hands out uninitialized (and calloc clears:
+   * this dlmalloc has no mmap) and QuickJS initializes before use, exactly as it treats the
+   * memory that earlier runs freed on a shared module. Zeroing it would write far more bytes
+   * per restore for nothing.
    */
   acquire(): Realm<T> {
     if (!this.usable) throw new Error("QuickJsSnapshot.acquire: the snapshot is in use or retired");
-    new Uint8Array(this.realm.memory.memory.buffer).set(this.image);
+    const memory = new Uint8Array(this.realm.memory.memory.buffer);
+    for (const { at, bytes } of this.pieces) memory.set(bytes, at);
     this.#busy = true;
     return this.realm;
   }
@@ -84,15 +92,21 @@ export class QuickJsSnapshot<T> {
     this.#busy = false;
   }
 
-  /** Bytes the snapshot holds: the copy of the memory. */
+  /** Bytes the snapshot holds: its copies of the memory. */
   get imageBytes(): number {
-    return this.image.length;
+    return this.pieces.reduce((n, p) => n + p.bytes.length, 0);
   }
 
   /** Retires the module; the realm is never used again. */
   dispose(): void {
     discardQuickJsModule(this.realm.module);
   }
+}
+
+/** What a snapshot needs to know of the module's memory (see findBreakAddress and quickjs-layout.ts). */
+export interface SnapshotLayout {
+  readonly breakAddress: number | undefined;
+  readonly deadStack: { readonly start: number; readonly end: number } | undefined;
 }
 
 /** The parts of an Emscripten module used to find the break. */

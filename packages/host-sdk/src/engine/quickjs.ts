@@ -5,7 +5,8 @@ import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
 import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
 import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
-import { probeBreakAddress, QuickJsSnapshot, type Realm } from "./quickjs-snapshot.js";
+import { deadStackOf, quickJsLayout } from "./quickjs-layout.js";
+import { probeBreakAddress, QuickJsSnapshot, type Realm, type SnapshotLayout } from "./quickjs-snapshot.js";
 import { SeededRandom } from "./seeded-random.js";
 
 /** Options of a QuickJsEngine. */
@@ -82,8 +83,8 @@ export class QuickJsEngine implements Engine {
   #spareLoading: Promise<void> | undefined;
   /** The guests that hold a snapshot, least recently used first. */
   readonly #snapshotOwners: QuickJsGuest[] = [];
-  /** Where this build keeps its allocator's break: how much of a memory a snapshot copies (see findBreakAddress). */
-  #breakAddress: number | undefined;
+  /** What snapshots copy of a module's memory (see findBreakAddress and quickjs-layout.ts). */
+  #layout: SnapshotLayout = { breakAddress: undefined, deadStack: undefined };
 
   private constructor(module: QuickJSWASMModule, options: QuickJsEngineOptions, memoryCapBytes: number) {
     this.#module = module;
@@ -126,7 +127,7 @@ export class QuickJsEngine implements Engine {
 
   async #loadSpare(): Promise<void> {
     if (this.#maxSnapshots === 0 || this.#spare !== undefined) return;
-    this.#breakAddress ??= await probeBreakAddress(this.#memoryCapBytes);
+    this.#layout = { breakAddress: await probeBreakAddress(this.#memoryCapBytes), deadStack: deadStackOf(quickJsLayout()) };
     this.#spareLoading ??= loadPrivateQuickJsModule(this.#memoryCapBytes).then(
       (m) => {
         this.#spare = m;
@@ -140,9 +141,9 @@ export class QuickJsEngine implements Engine {
     await this.#spareLoading;
   }
 
-  /** Where this build keeps its allocator's break, if the probe could tell (see findBreakAddress). */
-  get breakAddress(): number | undefined {
-    return this.#breakAddress;
+  /** What snapshots copy of a module's memory. */
+  get snapshotLayout(): SnapshotLayout {
+    return this.#layout;
   }
 
   /**
@@ -241,7 +242,7 @@ export class QuickJsGuest implements LoadedGuest {
       discardQuickJsModule(module);
       throw e;
     }
-    this.#snapshot = instance.snapshotIfPristine(this.quickjs.breakAddress);
+    this.#snapshot = instance.snapshotIfPristine(this.quickjs.snapshotLayout);
     if (this.#snapshot === undefined) {
       // The module stays with this one instance, and is dropped with it.
       this.#noSnapshot = true;
@@ -377,9 +378,9 @@ export class QuickJsInstance implements GuestInstance {
    * it keeps running on; none if evaluating made host calls or printed (a restore would not
    * repeat them).
    */
-  snapshotIfPristine(breakAddress: number | undefined): QuickJsSnapshot<QuickJsInstance> | undefined {
+  snapshotIfPristine(layout: SnapshotLayout): QuickJsSnapshot<QuickJsInstance> | undefined {
     if (this.#realm.sideEffects > 0 || this.#failed || this.#snapshot !== undefined) return undefined;
-    this.#snapshot = QuickJsSnapshot.take(this.#realm, breakAddress);
+    this.#snapshot = QuickJsSnapshot.take(this.#realm, layout);
     return this.#snapshot;
   }
 

@@ -89,7 +89,7 @@ const enum Section {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-class Reader {
+export class Reader {
   constructor(
     private readonly bytes: Uint8Array,
     public pos: number,
@@ -118,6 +118,18 @@ class Reader {
       if (shift === 28 && b > 0x0f) this.fail("integer does not fit in 32 bits", at);
       result += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) return result;
+    }
+    return this.fail("integer does not fit in 32 bits", at);
+  }
+
+  /** A signed LEB128 of at most 32 bits (an i32.const). */
+  s32(): number {
+    const at = this.pos;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const b = this.byte();
+      result |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return shift < 25 && b & 0x40 ? result | (-1 << (shift + 7)) : result;
     }
     return this.fail("integer does not fit in 32 bits", at);
   }
