@@ -11,6 +11,28 @@ const DIRTY_LINK = 2;
 /** FAT[1] bit 15: set when the volume was cleanly closed. */
 export const FAT1_CLEAN = 0x8000;
 
+/**
+ * Cycle detection marks, shared by every Fat on the thread (walks are synchronous and never
+ * interleave): a cluster is visited in the current walk when its mark equals the walk's stamp.
+ * Shared because 4 bytes per cluster, allocated zeroed at each open, cost more than the walks
+ * (a 128 KiB allocation is an mmap and page faults). Cleared only when the 32-bit stamp wraps.
+ */
+let visited = new Uint32Array(0);
+let walkStamp = 0;
+
+/** A stamp for a new walk over clusters below `clusters`. */
+function nextWalkStamp(clusters: number): number {
+  if (visited.length < clusters) {
+    visited = new Uint32Array(clusters);
+    walkStamp = 0;
+  }
+  if (walkStamp === 0xffffffff) {
+    visited.fill(0);
+    walkStamp = 0;
+  }
+  return ++walkStamp;
+}
+
 /** A run of consecutive dirty FAT sectors, with its bytes encoded for disk. */
 export interface FatRun {
   readonly sector: number;
@@ -27,8 +49,6 @@ export class Fat {
   private dirtyCount = 0;
   private free: number;
   private hint = 2;
-  private readonly visited: Uint32Array;
-  private walkStamp = 0;
 
   private constructor(
     private readonly next: Uint16Array,
@@ -36,7 +56,6 @@ export class Fat {
     private readonly bytesPerSector: number,
   ) {
     this.dirty = new Uint8Array(Math.ceil((next.length * 2) / bytesPerSector));
-    this.visited = new Uint32Array(next.length);
     let free = 0;
     for (let c = 2; c < next.length; c++) if (next[c] === FAT_FREE) free++;
     this.free = free;
@@ -106,18 +125,6 @@ export class Fat {
   }
 
   /**
-   * Cycle detection without allocating per walk: a cluster is visited in this walk when its
-   * mark equals the walk's stamp. The marks are cleared only when the 32-bit stamp wraps.
-   */
-  private nextWalkStamp(): number {
-    if (this.walkStamp === 0xffffffff) {
-      this.visited.fill(0);
-      this.walkStamp = 0;
-    }
-    return ++this.walkStamp;
-  }
-
-  /**
    * The clusters of the chain starting at `first`, at most `upTo` of them (fewer only if the
    * chain ends first). Every link followed is checked and a cluster seen twice is a cycle, so
    * the walk ends within the cluster count whatever `upTo` is.
@@ -125,11 +132,11 @@ export class Fat {
   chain(first: number, upTo = Infinity): Result<number[]> {
     if (!this.isCluster(first)) return corrupt(`first cluster ${first} is outside 2..${this.maxCluster}`);
     const out: number[] = [];
-    const stamp = this.nextWalkStamp();
+    const stamp = nextWalkStamp(this.next.length);
     let c = first;
     for (;;) {
-      if (this.visited[c] === stamp) return corrupt(`cluster chain from ${first} loops (a cycle back to cluster ${c})`);
-      this.visited[c] = stamp;
+      if (visited[c] === stamp) return corrupt(`cluster chain from ${first} loops (a cycle back to cluster ${c})`);
+      visited[c] = stamp;
       out.push(c);
       if (out.length >= upTo) return ok(out);
       const v = this.next[c]!;
