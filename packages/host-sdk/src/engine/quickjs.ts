@@ -25,10 +25,10 @@ export interface QuickJsEngineOptions {
    */
   readonly memoryCapBytes?: number;
   /**
-   * How many guests keep a snapshot (default 4; 0 turns snapshots off): the state just after
+   * How many guests keep a snapshot (default 8; 0 turns snapshots off): the state just after
    * their code was evaluated, restored at each later run instead of evaluating the code again
-   * (see quickjs-snapshot.ts). Each costs a QuickJS module of its own and a copy of its memory,
-   * about 6 + 6 MiB for an 18 KB bundle; the least recently used guest loses its snapshot first.
+   * (see quickjs-snapshot.ts). Each costs a QuickJS module of its own (the pages it touches) and
+   * a copy of its memory (1.4 MB for an 18 KB bundle); see takeSnapshotModule for who gets one.
    */
   readonly snapshots?: number;
 }
@@ -81,8 +81,10 @@ export class QuickJsEngine implements Engine {
   /** A private module loaded ahead for the next guest's snapshot (loading is asynchronous, instantiation is not). */
   #spare: QuickJSWASMModule | undefined;
   #spareLoading: Promise<void> | undefined;
-  /** The guests that hold a snapshot, least recently used first. */
-  readonly #snapshotOwners: QuickJsGuest[] = [];
+  /** The guests that hold a snapshot, with the tick of their last instance. */
+  readonly #snapshotOwners = new Map<QuickJsGuest, number>();
+  /** Counts instances of snapshot-eligible guests: how recently a snapshot served is told in ticks. */
+  #tick = 0;
   /** What snapshots copy of a module's memory (see findBreakAddress and quickjs-layout.ts). */
   #layout: SnapshotLayout = { breakAddress: undefined, deadStack: undefined };
 
@@ -90,7 +92,7 @@ export class QuickJsEngine implements Engine {
     this.#module = module;
     this.#maxStackBytes = options.maxStackBytes ?? safeQuickJsStackBytes();
     this.#memoryCapBytes = memoryCapBytes;
-    this.#maxSnapshots = options.snapshots ?? 4;
+    this.#maxSnapshots = options.snapshots ?? 8;
   }
 
   /** An engine on this thread's QuickJS module for its memory cap (loaded on first use), with a module ready for a first snapshot. */
@@ -147,29 +149,36 @@ export class QuickJsEngine implements Engine {
   }
 
   /**
-   * The private module for `guest`'s first snapshot, if one is loaded (`ready()` loads the next).
-   * Past the engine's maximum, the least recently used guest gives its snapshot up.
+   * The private module for `guest`'s first snapshot, if one is loaded (`ready()` loads the next)
+   * and a place is free. When all are taken, the least recently used snapshot gives its place
+   * up only if it has served no instance for a while (4 times the maximum, in instances of any
+   * guest): more programs than places, run in turn, would otherwise replace each other's
+   * snapshots at every run, each costing an evaluation and a copy. Those that find no place are
+   * evaluated as before.
    */
   takeSnapshotModule(guest: QuickJsGuest): QuickJSWASMModule | undefined {
     const module = this.#spare;
-    if (module === undefined) return undefined;
+    if (module === undefined || this.#maxSnapshots === 0) return undefined;
+    if (this.#snapshotOwners.size >= this.#maxSnapshots) {
+      let oldest: [QuickJsGuest, number] | undefined;
+      for (const entry of this.#snapshotOwners) if (oldest === undefined || entry[1] < oldest[1]) oldest = entry;
+      if (this.#tick - oldest![1] < 4 * this.#maxSnapshots) return undefined;
+      oldest![0].dropSnapshot();
+    }
     this.#spare = undefined;
-    this.usedSnapshot(guest);
-    while (this.#snapshotOwners.length > this.#maxSnapshots) this.#snapshotOwners.shift()!.dropSnapshot();
+    this.#snapshotOwners.set(guest, this.#tick);
     return module;
   }
 
-  /** Marks `guest`'s snapshot as the most recently used. */
-  usedSnapshot(guest: QuickJsGuest): void {
-    const at = this.#snapshotOwners.indexOf(guest);
-    if (at >= 0) this.#snapshotOwners.splice(at, 1);
-    this.#snapshotOwners.push(guest);
+  /** Counts an instance of a snapshot-eligible guest; `guest` is the one whose snapshot serves it, if any. */
+  countInstance(guest?: QuickJsGuest): void {
+    this.#tick++;
+    if (guest !== undefined) this.#snapshotOwners.set(guest, this.#tick);
   }
 
   /** Forgets `guest` as a snapshot owner (it dropped its snapshot). */
   forgetSnapshot(guest: QuickJsGuest): void {
-    const at = this.#snapshotOwners.indexOf(guest);
-    if (at >= 0) this.#snapshotOwners.splice(at, 1);
+    this.#snapshotOwners.delete(guest);
   }
 
   /** The module to run on (for QuickJsInstance); throws if it was retired and `ready()` has not replaced it yet. */
@@ -228,9 +237,10 @@ export class QuickJsGuest implements LoadedGuest {
     if (snapshot !== undefined && (isDiscarded(snapshot.realm.module) || (snapshot.usable && snapshot.tooGrownFor(limits.memoryBytes)))) {
       this.dropSnapshot();
     } else if (snapshot?.usable) {
-      this.quickjs.usedSnapshot(this);
+      this.quickjs.countInstance(this);
       return QuickJsInstance.restore(snapshot, host, limits, stackBytes);
     }
+    this.quickjs.countInstance();
     const module = this.#snapshot === undefined && !this.#noSnapshot ? this.quickjs.takeSnapshotModule(this) : undefined;
     if (module === undefined) return fresh(this.quickjs.module());
     let instance: QuickJsInstance;
