@@ -4,7 +4,7 @@ import { QuickJsEngine, type QuickJsGuest, type QuickJsInstance } from "../src/e
 import { isDiscarded, loadPrivateQuickJsModule, quickJsMemory } from "../src/engine/quickjs-module.js";
 import { deadStackOf, quickJsLayout, readQuickJsLayout } from "../src/engine/quickjs-layout.js";
 import { findBreakAddress } from "../src/engine/quickjs-snapshot.js";
-import { LIMITS, rawGuest } from "./quickjs-helpers.js";
+import { failureOf, LIMITS, rawGuest } from "./quickjs-helpers.js";
 
 // Snapshots (quickjs-snapshot.ts): a guest's first instance is evaluated on a module of its own
 // and the module's memory copied; later instances restore the copy. Whatever a run does, the
@@ -85,6 +85,29 @@ describe("QuickJS engine: snapshots", function () {
     const runs = [runOnce(guest), runOnce(guest, echo, LIMITS, 1), runOnce(guest), runOnce(guest)];
     expect(runs.map((r) => r.answer)).to.deep.equal([[2, 4, 6], true, [2, 4, 6], [2, 4, 6]]);
     expect(new Set(runs.map((r) => r.instance.module)).size, "all on the snapshot's module").to.equal(1);
+  });
+
+  it("limits hold on restored instances: a run that loops, or bombs memory, ends with the limit and the next run is whole", async () => {
+    const guest = engine.load(
+      guestReturning("const table = [1, 2, 3];", "if (byte === 1) for (;;) {} if (byte === 2) { const a = []; for (;;) a.push(new Uint8Array(65536)); } return table;"),
+    );
+    const limits = { ...LIMITS, timeMs: 200, memoryBytes: 8 * MiB };
+    const first = runOnce(guest, echo, limits);
+    const loop = guest.instantiate(echo, limits);
+    expect(loop.module, "restored").to.equal(first.instance.module);
+    expect(failureOf(() => loop.handle(new Uint8Array([1])))).to.include({ code: "limit_exceeded", limit: "time" });
+    loop.dispose();
+    const afterLoop = runOnce(guest, echo, limits);
+    expect(afterLoop.answer).to.deep.equal([1, 2, 3]);
+    expect(afterLoop.instance.module, "a time limit keeps the snapshot").to.equal(first.instance.module);
+    const bomb = guest.instantiate(echo, limits);
+    expect(failureOf(() => bomb.handle(new Uint8Array([2])))).to.include({ code: "limit_exceeded", limit: "memory" });
+    bomb.dispose();
+    expect(isDiscarded(first.instance.module), "a memory limit retires the snapshot's module").to.equal(true);
+    await engine.ready();
+    const afterBomb = runOnce(guest, echo, limits);
+    expect(afterBomb.answer).to.deep.equal([1, 2, 3]);
+    expect(afterBomb.instance.module).to.not.equal(first.instance.module);
   });
 
   it("a guest whose evaluation prints or calls the host is evaluated at every run, so that it does both every time", () => {
