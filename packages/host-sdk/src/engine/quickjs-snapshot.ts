@@ -21,7 +21,7 @@ export interface Realm<T> {
 
 /**
  * A guest's realm as it was just after its code was evaluated: a copy of its module's memory up
- * to the last byte in use. Restoring it gives a run exactly the state a fresh evaluation would
+ * to the allocator's break, less the stack. Restoring it gives a run exactly the state a fresh evaluation would
  * (same code, seed and clock) without compiling the code again, the way Wizer pre-initializes
  * WebAssembly modules: QuickJS compiles about 7 KB per millisecond, a copy moves gigabytes.
  *
@@ -124,9 +124,10 @@ const PROBE_BYTES = [4 * 1024 * 1024, 12 * 1024 * 1024];
  * of `module`'s build, or undefined if it cannot be told. This build exports no sbrk, so it is
  * found by asking malloc for blocks larger than the heap's free space, twice: the one word of
  * static data that, once each block is freed again, stays just past the block's end (within
- * 1 MiB) both times is the break. Locals live in WebAssembly locals, not in linear memory, so no stack slot mimics it;
- * should two words match, neither is trusted. The probe leaves `module`'s heap with free
- * blocks: use a module that serves nothing else.
+ * 1 MiB) both times is the break. (The allocator's own pointer to its top moves back on free;
+ * locals live in WebAssembly locals, not in linear memory.) Should two words match, neither is
+ * trusted. The probe leaves `module`'s heap with free blocks: use a module that serves nothing
+ * else.
  */
 export function findBreakAddress(module: QuickJSWASMModule, memory: QuickJsMemory): number | undefined {
   const heap = (module as unknown as { module?: Partial<EmscriptenHeap> }).module;
