@@ -11,6 +11,8 @@ const DIRTY_LINK = 2;
 /** FAT[1] bit 15: set when the volume was cleanly closed. */
 export const FAT1_CLEAN = 0x8000;
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /**
  * Cycle detection marks, shared by every Fat on the thread (walks are synchronous and never
  * interleave): a cluster is visited in the current walk when its mark equals the walk's stamp.
@@ -67,6 +69,8 @@ export class Fat {
   }
 
   static decodeEntries(bytes: Uint8Array, count: number): Uint16Array {
+    // On a little-endian machine the entries are the bytes as they are: one copy.
+    if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, count).slice();
     const next = new Uint16Array(count);
     for (let i = 0; i < count; i++) next[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
     return next;

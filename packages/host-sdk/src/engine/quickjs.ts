@@ -426,7 +426,13 @@ export class QuickJsInstance implements GuestInstance {
     if (isDiscarded(this.#module)) return grown;
     const usage = this.#runtime.computeMemoryUsage();
     try {
-      return Math.max(grown, (this.#context.dump(usage) as { memory_used_size: number }).memory_used_size);
+      // One property, not dump(): that would turn all ~30 counters into JSON and back.
+      const used = this.#context.getProp(usage, "memory_used_size");
+      try {
+        return Math.max(grown, this.#context.getNumber(used));
+      } finally {
+        used.dispose();
+      }
     } finally {
       usage.dispose();
     }
