@@ -100,6 +100,20 @@ describe("wire codec against @msgpack/msgpack", () => {
     expect(bytes.indexOf(toHex(encodeUtf8("\uFFFD")))).to.be.lessThan(bytes.indexOf(toHex(encodeUtf8("\u{1F600}"))));
   });
 
+  it("reads keys through its cache exactly: same lengths, non-ASCII, invalid UTF-8, and past the cache's bound", () => {
+    const read = (bytes: Uint8Array) => readMessagePack(bytes);
+    // Keys of one length that differ in one byte, read twice each (the second read from the cache).
+    const keys = ["abcd", "abce", "bbcd", "abc\u00e9", "\u00e9bc", "a", "A"];
+    const map = Object.fromEntries(keys.map((k, i) => [k, i]));
+    for (let round = 0; round < 2; round++) expect(read(referenceEncode(map))).to.deep.equal({ ok: true, value: map, floats: [] });
+    // Invalid UTF-8 in a key is refused every time, cached or not.
+    const bad = new Uint8Array([0x81, 0xa2, 0xc3, 0x28, 0xc0]);
+    for (let round = 0; round < 2; round++) expect(read(bad)).to.deep.include({ ok: false });
+    // Thousands of distinct keys: more than the cache keeps; all read back right, twice.
+    const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i.toString(36)}`, i]));
+    for (let round = 0; round < 2; round++) expect(read(referenceEncode(many))).to.deep.equal({ ok: true, value: many, floats: [] });
+  });
+
   it("encodes and decodes UTF-8 as TextEncoder and a fatal TextDecoder do", () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.oneof(fc.constantFrom("\ud800", "\udfff", "a"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 30 }), (s) => {

@@ -88,6 +88,47 @@ function readStr(n: number): string {
   return readUtf8(bytes, at, at + n) ?? fail("str is not valid UTF-8");
 }
 
+/**
+ * Map keys read before, by their bytes: a frame's keys are nearly always the protocol's few
+ * dozen names, and comparing a key's bytes with a known string costs less than building the
+ * string. Only short ASCII keys are kept, and at most KEY_CACHE_MAX of them, so that frames of
+ * made-up keys cannot grow it (past that, keys are read without the cache).
+ */
+const KEY_CACHE_MAX = 512;
+const KEY_MAX_BYTES = 24;
+const keyCache = new Map<number, string[]>();
+let keyCacheSize = 0;
+
+function keyHash(at: number, n: number): number {
+  let h = n;
+  for (let i = at; i < at + n; i++) h = (Math.imul(h, 31) + bytes[i]!) | 0;
+  return h;
+}
+
+/** A fixstr key of `n` bytes at `pos`. */
+function readKey(n: number): string {
+  if (n > KEY_MAX_BYTES) return readStr(n);
+  const at = take(n);
+  const h = keyHash(at, n);
+  const known = keyCache.get(h);
+  if (known !== undefined) {
+    for (const key of known) {
+      if (key.length !== n) continue;
+      let i = 0;
+      while (i < n && key.charCodeAt(i) === bytes[at + i]) i++;
+      if (i === n) return key;
+    }
+  }
+  const key = readUtf8(bytes, at, at + n) ?? fail("str is not valid UTF-8");
+  if (key.length === n && keyCacheSize < KEY_CACHE_MAX) {
+    // As many characters as bytes: ASCII, so the comparison above is exact.
+    if (known === undefined) keyCache.set(h, [key]);
+    else known.push(key);
+    keyCacheSize++;
+  }
+  return key;
+}
+
 function enter(items: number, level: number): void {
   // Every item takes at least one byte: a larger count is a lie about the bytes that follow.
   if (items > left()) fail(`a container declares ${items} items but ${left()} bytes remain`);
@@ -109,8 +150,12 @@ function readMap(n: number, level: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < n; i++) {
     const b = bytes[pos]!;
-    if (!((b >= 0xa0 && b < 0xc0) || (b >= 0xd9 && b <= 0xdb))) fail("map keys must be strings");
-    const key = read(level) as string;
+    let key: string;
+    if (b >= 0xa0 && b < 0xc0) {
+      pos++;
+      key = readKey(b & 0x1f);
+    } else if (b >= 0xd9 && b <= 0xdb) key = read(level) as string;
+    else fail("map keys must be strings");
     // JavaScript objects cannot hold __proto__ as a plain key (SPEC.md §3.3).
     if (key === "__proto__") fail("the map key '__proto__' is refused");
     if (Object.prototype.hasOwnProperty.call(out, key)) fail(`duplicate map key '${key}'`);
