@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Artifact } from "./artifact.js";
 import { canonicalEncode, sha256Hex } from "./canonical.js";
 import { DiskQueue } from "./disk-queue.js";
+import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
 import type { ProgramRef, Prover } from "./prover/prover.js";
@@ -15,6 +16,8 @@ import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "./run-limits.js";
 import { errorRecord, type PhaseInput, type PhaseOutcome, type ProofOutcome } from "./session/session.js";
+
+const DEFAULT_ARTIFACT_CACHE_BYTES = 256 * 1024 * 1024;
 
 export interface HostOptions {
   /** Where the default registry keeps artifacts and disks (default: a temporary directory, removed by close()). */
@@ -33,8 +36,12 @@ export interface HostOptions {
   readonly diskBytes?: number;
   /** How long past its time limit a stuck guest runs before its worker is terminated (default 250 ms). */
   readonly graceMs?: number;
-  /** Each worker's JS heap (default 256 MiB): a phase that exhausts it fails with the memory limit and the worker is replaced. */
+  /** Each sandbox process's JS heap (default 256 MiB): a phase that exhausts it fails with the memory limit and the sandbox is replaced. */
   readonly workerHeapBytes?: number;
+  /** Bytes of compiled guests (code, compiled module, snapshot) each sandbox keeps for the next runs (default 128 MiB). */
+  readonly sandboxCacheBytes?: number;
+  /** Bytes of artifacts the host keeps in memory (default 256 MiB); others are read again from the registry when they run. */
+  readonly artifactCacheBytes?: number;
 }
 
 export interface RunOptions {
@@ -42,6 +49,11 @@ export interface RunOptions {
   readonly limits?: Partial<RunLimits>;
   /** A disk image to use instead of the registry's disk for the program (formatted if it does not exist). */
   readonly image?: string;
+  /**
+   * Whose load this run is, for fair scheduling (default: the program). The pool shares the
+   * sandboxes fairly between tenants: one tenant's flood of runs does not starve another's.
+   */
+  readonly tenant?: string;
 }
 
 /**
@@ -57,14 +69,19 @@ export interface RunOptions {
  * await host.close();
  * ```
  *
- * A run is two phases, each on a fresh instance in a worker: the witness step, then (for
- * `prove`) proving and the entrypoint, which is called whether proving succeeded or not. A run
- * never throws for what the guest does: its report says how it went. Runs of one program are
- * serialized on its disk; runs of different programs go in parallel.
+ * A run is two phases, each on a fresh instance in a sandbox process: the witness step, then
+ * (for `prove`) proving and the entrypoint, which is called whether proving succeeded or not. A
+ * run never throws for what the guest does: its report says how it went. The phases that touch
+ * a program's disk run one at a time, the entrypoints in the order their runs began; proving
+ * holds no disk, so a program's runs prove in parallel. Runs of different programs go in
+ * parallel, shared fairly between tenants.
  */
 export class Host {
-  private readonly artifacts = new Map<string, Artifact>();
+  private readonly artifacts: Lru<string, Artifact>;
+  /** One phase at a time per disk image. */
   private readonly disks = new DiskQueue();
+  /** The entrypoints of a disk's runs, in the order the runs began. */
+  private readonly entrypoints = new DiskQueue();
   private closed = false;
 
   private constructor(
@@ -75,7 +92,10 @@ export class Host {
     private readonly diskBytes: number,
     /** A temporary data directory this host made, removed by close(). */
     private readonly ownedDir: string | undefined,
-  ) {}
+    artifactCacheBytes: number,
+  ) {
+    this.artifacts = new Lru(artifactCacheBytes, () => {}, (artifact) => artifact.code.length);
+  }
 
   static async create(options: HostOptions = {}): Promise<Host> {
     const limits = resolveLimits(DEFAULT_RUN_LIMITS, options.limits);
@@ -91,10 +111,11 @@ export class Host {
       ...(options.poolSize === undefined ? {} : { size: options.poolSize }),
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
       ...(options.workerHeapBytes === undefined ? {} : { heapBytes: options.workerHeapBytes }),
+      ...(options.sandboxCacheBytes === undefined ? {} : { cacheBytes: options.sandboxCacheBytes }),
       stackBytes: limits.stackBytes,
       memoryBytes: limits.memoryBytes,
     });
-    return new Host(registry, prover, pool, limits, diskBytes, ownedDir);
+    return new Host(registry, prover, pool, limits, diskBytes, ownedDir, options.artifactCacheBytes ?? DEFAULT_ARTIFACT_CACHE_BYTES);
   }
 
   /** Deploys an artifact (`.zkg` bytes); gives its program id, the lower-case hex SHA-256 of its code. */
@@ -157,16 +178,22 @@ export class Host {
     const program = programRef(artifact);
     const limits = resolveLimits(this.limits, options.limits);
     const image = await this.imageFor(programId, options.image);
-    return this.disks.run(image, async () => {
-      const phase = (input: PhaseInput) => this.pool.run({ program: program.id, engine: program.manifest.engine, code: artifact.code, image, input });
-      const witness = await phase({ phase: "witness", args, limits });
-      if (!prove) return report(program.id, witness);
-      // A guest that cannot speak the host's protocol cannot be told anything either.
-      if (witness.error?.code === "unsupported_version") return report(program.id, witness, {});
-      const proving = witness.error === undefined ? await this.proveWitnesses(witness.witnesses ?? [], program) : undefined;
-      const entrypoint = await phase({ phase: "entrypoint", args, limits, proof: proofOutcome(witness, proving) });
-      return report(program.id, witness, { ...(proving === undefined ? {} : { proving }), entrypoint });
+    const phase = (input: PhaseInput) =>
+      this.pool.run({ program: program.id, tenant: options.tenant ?? program.id, engine: program.manifest.engine, code: artifact.code, image, input });
+    const witness = this.disks.run(image, () => phase({ phase: "witness", args, limits }));
+    if (!prove) return report(program.id, await witness);
+    // A guest that cannot speak the host's protocol cannot be told anything either.
+    const spoken = (w: PhaseOutcome) => w.error?.code !== "unsupported_version";
+    const proving = witness.then((w) => (w.error === undefined ? this.proveWitnesses(w.witnesses ?? [], program) : undefined));
+    // The entrypoint's place in line is taken now, so that a program's entrypoints store in the order their runs began.
+    const entrypoint = this.entrypoints.run(image, async () => {
+      const [w, p] = await Promise.all([witness, proving]);
+      if (!spoken(w)) return undefined;
+      return this.disks.run(image, () => phase({ phase: "entrypoint", args, limits, proof: proofOutcome(w, p) }));
     });
+    const [w, p, e] = await Promise.all([witness, proving, entrypoint]);
+    if (!spoken(w)) return report(program.id, w, {});
+    return report(program.id, w, { ...(p === undefined ? {} : { proving: p }), ...(e === undefined ? {} : { entrypoint: e }) });
   }
 
   /** Runs the prover; a thrown error is a failed proving like a Left. */

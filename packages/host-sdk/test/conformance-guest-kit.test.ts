@@ -36,6 +36,7 @@ function ignoringVersion(guest: LoadedGuest): LoadedGuest {
   };
   return {
     engine: guest.engine,
+    retainedBytes: guest.retainedBytes,
     dispose: () => guest.dispose(),
     instantiate: (host, limits) => {
       const instance = guest.instantiate(host, limits);

@@ -169,7 +169,7 @@ describe("host: hostile guests are contained", function () {
     const lax = { maxLogBytes: 2 ** 40, maxHostCalls: 10_000_000, timeMs: 15_000 };
     const report = await host.execute(scriptProgram, script([{ frame: big, repeat: 1_000_000 }]), { limits: lax });
     expect(report.error).to.deep.include({ code: "limit_exceeded", limit: "memory" });
-    expect(report.error?.message).to.match(/worker/);
+    expect(report.error?.message).to.match(/sandbox/);
     expect(report.logs.length).to.be.greaterThan(10);
   });
 

@@ -2,14 +2,35 @@ import { expect } from "chai";
 import path from "node:path";
 import { formatVolume } from "@zkguest/fat16";
 import type { Value } from "@zkguest/protocol";
-import { WorkerPool } from "../src/pool/pool.js";
+import { spawn } from "node:child_process";
+import { WorkerPool, type PoolOptions } from "../src/pool/pool.js";
+import type { JournalReader } from "../src/pool/journal.js";
 import type { PhaseJob } from "../src/pool/messages.js";
+import type { PhaseOutcome } from "../src/session/session.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "../src/run-limits.js";
 import { request, requireClang, script, scriptGuestWasm, tempDir, type Step } from "./host-fixtures.js";
 
 const LIMITS = resolveLimits(DEFAULT_RUN_LIMITS, { timeMs: 2_000, memoryBytes: 16 * 1024 * 1024 });
 const READY = request("witness.ready", { witnesses: [{ type: "data", data: new Uint8Array([7]) }] });
 const LOG = request("log", { level: "info", message: "about to misbehave" });
+
+/** Waits until `ready()` holds, checking every 10 ms; fails after `ms`. */
+async function until(ready: () => boolean, ms = 5_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!ready()) {
+    if (performance.now() > end) throw new Error(`not ready within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe("worker pool", function () {
   let tmp: ReturnType<typeof tempDir>;
@@ -77,14 +98,82 @@ describe("worker pool", function () {
     expect((await pool.run(job([READY]))).error, "the next phase runs on the new worker").to.equal(undefined);
   });
 
-  it("a worker that crashes fails its phase with `internal`; the pool replaces it", async () => {
-    pool = new WorkerPool({ size: 1, workerUrl: new URL("./pool-crash-worker.js", import.meta.url) });
-    const outcome = await pool.run({ ...job([READY]), program: "crash" });
-    expect(outcome.error).to.deep.include({ code: "internal" });
-    expect(outcome.error?.message).to.match(/the worker running the guest died \(the test worker crashes on purpose\)/);
-    expect(outcome.error?.stack).to.match(/pool-crash-worker/);
-    expect((await pool.run(job([READY]))).error).to.equal(undefined);
-    expect(pool.stats).to.deep.include({ workersDied: 1, workersStarted: 2 });
+  describe("a sandbox that dies of anything fails its phase with a typed error, and the next phase runs in a new one", () => {
+    const crashWorker = new URL("./pool-crash-worker.js", import.meta.url);
+
+    async function dies(program: string, options: Partial<PoolOptions> = {}): Promise<PhaseOutcome> {
+      pool = new WorkerPool({ size: 1, workerUrl: crashWorker, ...options });
+      const outcome = await pool.run({ ...job([READY]), program });
+      expect((await pool.run(job([READY]))).error, "the next phase runs").to.equal(undefined);
+      expect(pool.stats).to.deep.include({ workersDied: 1, workersStarted: 2 });
+      return outcome;
+    }
+
+    it("an exception that ends the worker thread: internal", async () => {
+      const outcome = await dies("crash");
+      expect(outcome.error).to.deep.include({ code: "internal" });
+      expect(outcome.error?.message).to.match(/^the sandbox running the guest died \(the test worker crashes on purpose; exit code 70\) and was replaced$/);
+      expect(outcome.error?.stack, "the host keeps the detail").to.match(/pool-crash-worker/);
+    });
+
+    it("a native crash of the whole process (SIGSEGV): internal", async () => {
+      const outcome = await dies("segv");
+      expect(outcome.error).to.deep.include({ code: "internal" });
+      expect(outcome.error?.message).to.match(/died \(signal SIGSEGV\)/);
+    });
+
+    it("the worker thread's heap exhausted: limit_exceeded memory", async function () {
+      this.timeout(20_000);
+      const outcome = await dies("heap", { heapBytes: 24 * 1024 * 1024 });
+      expect(outcome.error).to.deep.include({ code: "limit_exceeded", limit: "memory" });
+      expect(outcome.error?.message).to.match(/ran out of its 24 MiB heap/);
+    });
+
+    it("a fatal out-of-memory that aborts the whole process (V8 cannot throw there): limit_exceeded memory", async function () {
+      this.timeout(20_000);
+      const outcome = await dies("fatal-heap", { heapBytes: 24 * 1024 * 1024 });
+      expect(outcome.error).to.deep.include({ code: "limit_exceeded", limit: "memory" });
+    });
+
+    it("killed from outside mid-phase (SIGKILL, as the OOM killer would): internal, with the logs of the phase so far", async function () {
+      pool = new WorkerPool({ size: 1 });
+      const running = pool.run(job([LOG, "spin"], resolveLimits(LIMITS, { timeMs: 10_000 })));
+      const pid = pool.pids[0]!;
+      // The guest is running (it logged first): read from the pool's journal of the sandbox.
+      const journal = (pool as unknown as { slots: { sandbox: { journal: JournalReader } }[] }).slots[0]!.sandbox.journal;
+      await until(() => journal.recover("witness").logs.length > 0);
+      process.kill(pid, "SIGKILL");
+      const outcome = await running;
+      expect(outcome.error).to.deep.include({ code: "internal" });
+      expect(outcome.error?.message).to.match(/died \(signal SIGKILL\)/);
+      expect(outcome.logs.map((l) => l.message)[0]).to.equal("about to misbehave");
+      expect((await pool.run(job([READY]))).error).to.equal(undefined);
+      expect(pool.pids[0]).to.not.equal(pid);
+    });
+
+    it("a sandbox that hangs before the guest starts is killed at the load timeout: internal", async function () {
+      pool = new WorkerPool({ size: 1, workerUrl: crashWorker, loadTimeoutMs: 300 });
+      const outcome = await pool.run({ ...job([READY]), program: "hang" });
+      expect(outcome.error).to.deep.include({ code: "internal" });
+      expect(outcome.error?.message).to.match(/did not load the engine and the guest within 300 ms/);
+      expect((await pool.run(job([READY]))).error).to.equal(undefined);
+    });
+  });
+
+  it("sandbox processes do not outlive the host: a host killed with SIGKILL takes none with it", async function () {
+    this.timeout(20_000);
+    const script = `
+      import { WorkerPool } from ${JSON.stringify(new URL("../src/pool/pool.js", import.meta.url).href)};
+      const pool = new WorkerPool({ size: 2 });
+      const wait = () => pool.pids.every((p) => p !== undefined) ? console.log(JSON.stringify(pool.pids)) : setTimeout(wait, 10);
+      wait();
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const pids = await new Promise<number[]>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()) as number[])));
+    expect(pids).to.have.length(2);
+    for (const pid of pids) expect(alive(pid), `sandbox ${pid} runs`).to.equal(true);
+    child.kill("SIGKILL");
+    await until(() => pids.every((pid) => !alive(pid)), 10_000);
   });
 
   it("a worker whose heap a guest fills (a log flood past a lax log limit) is replaced: limit_exceeded memory", async function () {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { QuickJSWASMModule } from "quickjs-emscripten-core";
-import type { EngineLimits, HostCallHandler } from "../src/engine/engine.js";
+import type { EngineLimits, GuestFailure, HostCallHandler } from "../src/engine/engine.js";
 import { QuickJsEngine } from "../src/engine/quickjs.js";
 import { isDiscarded } from "../src/engine/quickjs-module.js";
 import { bundleController, LIMITS, rawGuest, start, failureOf } from "./quickjs-helpers.js";
@@ -130,13 +130,49 @@ for (const snapshots of [0, 4]) {
       context.dispose();
     });
 
-    it("reports the memory a run grew the module by, and QuickJS's estimate when the run grew nothing", () => {
+    it("gives the same verdict whoever ran before: memory an earlier run grew and then freed is no free room for the next", async () => {
+      // One guest, two behaviours by the request's size: 1 byte holds 24 MiB (over an 8 MiB
+      // limit, and over what a fresh module has free), 2 bytes churns 40 MiB and frees it all
+      // (under a 48 MiB limit).
+      const guest = engine.load(
+        rawGuest(`globalThis.__zkguest_handle = (frame) => {
+          const chunks = frame.byteLength === 1 ? 384 : 640;
+          let keep = [];
+          for (let i = 0; i < chunks; i++) keep.push(new Uint8Array(65536));
+          globalThis.held = frame.byteLength === 1 ? keep : null;
+          return new ArrayBuffer(1);
+        };`),
+      );
+      const run = (bytes: number, memoryBytes: number) => {
+        const instance = guest.instantiate(() => new Uint8Array(0), { ...LIMITS, memoryBytes, timeMs: 10_000 });
+        try {
+          instance.handle(new Uint8Array(bytes));
+          return undefined;
+        } catch (e) {
+          return e as GuestFailure;
+        } finally {
+          instance.dispose();
+        }
+      };
+      if (snapshots) run(2, 48 * MiB); // the snapshot is taken by a first run
+      await engine.ready();
+      expect(run(1, LIMIT), "holding 24 MiB under 8 MiB, first").to.include({ code: "limit_exceeded", limit: "memory" });
+      await engine.ready();
+      expect(run(2, 48 * MiB), "40 MiB churned under 48 MiB").to.equal(undefined);
+      await engine.ready();
+      const after = run(1, LIMIT);
+      expect(after, "holding 24 MiB under 8 MiB, after the module was grown and freed by another run").to.include({ code: "limit_exceeded", limit: "memory" });
+    });
+
+    it("reports the memory a run grew the module by, and QuickJS's estimate when the run grew nothing", async () => {
       const grow = (code: string) => engine.load(rawGuest(`${code}; globalThis.__zkguest_handle = () => new ArrayBuffer(1);`)).instantiate(() => new Uint8Array(0), LIMITS);
       // 24 MiB of strings: the module grows (its first 8 MiB are free), QuickJS's estimate does not see them.
       const strings = grow("globalThis.keep = []; for (let i = 0; i < 384; i++) keep.push('s'.repeat(65536) + i)");
       expect(strings.memoryUsed()).to.be.within(14 * MiB, 24 * MiB + SLACK);
       strings.dispose();
-      // 4 MiB in the heap the last run freed: no growth, QuickJS's estimate sees it.
+      // The module that run grew is retired (see the history test below): the next run is on a fresh one.
+      await engine.ready();
+      // 4 MiB in the fresh module's free first pages: no growth, QuickJS's estimate sees it.
       const typed = grow("globalThis.keep = new Uint8Array(4 << 20)");
       expect(typed.memoryUsed()).to.be.within(4 * MiB, 8 * MiB);
       typed.dispose();

@@ -33,6 +33,7 @@ function errorOf(m: Message): { code: string; message: string } {
  */
 class FakeGuest implements LoadedGuest {
   readonly engine = "wasm" as const;
+  readonly retainedBytes = 0;
   constructor(private readonly behave: (host: HostCallHandler, request: Message) => Uint8Array) {}
   instantiate(host: HostCallHandler, _limits: EngineLimits): GuestInstance {
     return {
@@ -164,6 +165,7 @@ describe("session: one phase of one run", function () {
       let early: Uint8Array | undefined;
       const guest: LoadedGuest = {
         engine: "wasm",
+        retainedBytes: 0,
         instantiate(host) {
           early = host(request("log", { level: "info", message: "too early" }));
           return new FakeGuest((_h, m) => (m.kind === "hello" ? okHello(m) : okNil(m))).instantiate(host, LIMITS);

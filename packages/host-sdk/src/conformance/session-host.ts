@@ -66,6 +66,9 @@ function logEntry(record: LogRecord): LogEntry {
 function wrapHost(guest: LoadedGuest, wrap: (handler: HostCallHandler) => HostCallHandler): LoadedGuest {
   return {
     engine: guest.engine,
+    get retainedBytes() {
+      return guest.retainedBytes;
+    },
     instantiate: (host: HostCallHandler, limits: EngineLimits) => guest.instantiate(wrap(host), limits),
     dispose: () => guest.dispose(),
   };

@@ -82,6 +82,8 @@ export interface GuestInstance {
 export interface LoadedGuest {
   readonly engine: EngineKind;
   instantiate(host: HostCallHandler, limits: EngineLimits): GuestInstance;
+  /** About how many bytes of the host's memory it keeps between runs (code, compiled code, snapshots): what caches weigh it by. */
+  readonly retainedBytes: number;
   dispose(): void;
 }
 

@@ -61,6 +61,11 @@ export class QuickJsSnapshot<T> {
     return snapshot;
   }
 
+  /** What it holds of the host's memory: the copy, and its module's whole memory. */
+  get retainedBytes(): number {
+    return this.pieces.reduce((sum, piece) => sum + piece.bytes.length, 0) + this.realm.memory.bytes;
+  }
+
   /** Whether a run can start on it now: not in use, and its module not retired (after a trap, or a run that hit its memory limit). */
   get usable(): boolean {
     return !this.#busy && !isDiscarded(this.realm.module);

@@ -261,6 +261,11 @@ export class QuickJsGuest implements LoadedGuest {
     return instance;
   }
 
+  /** The source (as UTF-16, as V8 may hold it) and the snapshot with its module's memory. */
+  get retainedBytes(): number {
+    return 2 * this.source.length + (this.#snapshot?.retainedBytes ?? 0);
+  }
+
   /** Gives the snapshot up (its module is retired); a later instance may take a new one. */
   dropSnapshot(): void {
     this.#snapshot?.dispose();
@@ -304,6 +309,8 @@ export class QuickJsInstance implements GuestInstance {
   readonly #baseline: number;
   /** How far the module's memory may grow while the guest runs: where its memory limit ends. */
   readonly #ceiling: number;
+  /** The module's memory when the state this instance started from was made (its evaluation's snapshot, or a fresh realm): see dispose(). */
+  #pristine: number;
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
   readonly #host: HostCallHandler;
@@ -327,6 +334,7 @@ export class QuickJsInstance implements GuestInstance {
     this.#context = realm.context;
     this.#baseline = this.#memory.bytes;
     this.#ceiling = memoryBase + limits.memoryBytes;
+    this.#pristine = memoryBase;
     this.#host = host;
     this.#limits = limits;
     this.#stackBytes = stackBytes;
@@ -391,6 +399,7 @@ export class QuickJsInstance implements GuestInstance {
   snapshotIfPristine(layout: SnapshotLayout): QuickJsSnapshot<QuickJsInstance> | undefined {
     if (this.#realm.sideEffects > 0 || this.#failed || this.#snapshot !== undefined) return undefined;
     this.#snapshot = QuickJsSnapshot.take(this.#realm, layout);
+    this.#pristine = this.#memory.bytes;
     return this.#snapshot;
   }
 
@@ -449,6 +458,11 @@ export class QuickJsInstance implements GuestInstance {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    // A module whose memory this run grew keeps that memory, free, for the next run to use
+    // without growing it: unseen by the next run's limit, whose verdict would then depend on
+    // who ran before. So it is retired (a snapshot on it too), and the next run starts on
+    // memory of the size every run starts with.
+    if (this.#memory.bytes > this.#pristine) discardQuickJsModule(this.#module);
     if (this.#snapshot !== undefined) this.#snapshot.release();
     else QuickJsInstance.#disposeRealm(this.#realm);
   }

@@ -53,6 +53,9 @@ export class WasmEngine implements Engine {
   }
 }
 
+/** Machine code V8 makes per byte of WebAssembly, about (Liftoff's, then TurboFan's for hot functions): what a cache weighs a compiled module by. */
+const WASM_CODE_FACTOR = 4;
+
 /** A checked, compiled guest module; instantiate it once per run phase. */
 export class WasmGuest implements LoadedGuest {
   readonly engine = "wasm" as const;
@@ -77,6 +80,14 @@ export class WasmGuest implements LoadedGuest {
     if (this.disposed) throw new ZkguestError("invalid_state", "this guest was disposed");
     const maxPages = memoryMaxPages(this.module, limits.memoryBytes);
     return new WasmGuestInstance(this.compile(maxPages), this.module, host, limits, options);
+  }
+
+  /**
+   * The checked bytes and, for each compiled variant, an estimate of V8's machine code for it
+   * (WASM_CODE_FACTOR times the module's bytes: V8 keeps no public count).
+   */
+  get retainedBytes(): number {
+    return this.module.bytes.length * (1 + WASM_CODE_FACTOR * this.compiled.size);
   }
 
   dispose(): void {

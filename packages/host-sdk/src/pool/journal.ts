@@ -1,19 +1,29 @@
 import { decode as decodeMsgpack } from "@msgpack/msgpack";
 import { decode, type LogEntry } from "@zkguest/protocol";
 import { either as E } from "fp-ts";
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { canonicalEncode } from "../canonical.js";
 import type { FileRecord, LogRecord, Phase } from "../report.js";
 import type { RecordSink } from "../session/recorder.js";
 
 /**
- * A worker's phase journal, in memory shared with the main thread. The worker writes each log
- * line and file as the session records it, and its state and counters; the main thread reads
- * the state to time the phase (the watchdog) and, if it has to terminate the worker, reads back
- * what the phase recorded until then: a guest stopped by force keeps its logs.
+ * A sandbox's phase journal, in a file that the host process and its sandbox process share by
+ * descriptor (created and unlinked at once by the host, so nothing is left behind whatever
+ * happens to either). The sandbox writes each log line and file as the session records it, and
+ * its state and counters; the host reads the state to time the phase (the watchdog) and, if it
+ * has to kill the sandbox, reads back what the phase recorded until then: a guest stopped by
+ * force, or a sandbox that died, keeps its logs.
+ *
+ * Why a file and not shared memory: the sandbox is another process (a guest must never be able
+ * to bring the host down with it), and a file's pages are what two Node processes can share.
+ * Each write is one positional write into the page cache; what a killed process wrote is there.
  *
  * Layout: a header (state, write offset, records dropped, host calls, job, phase start time,
- * peak memory, bytes stored) and then records `[type u8][length u32 LE][payload]`. Only one thread writes; the
- * reader reads only after the writer has stopped (terminated) or between phases.
+ * peak memory, bytes stored) and then records `[type u8][length u32 LE][payload]`. Only the
+ * sandbox writes. A record is written before the header that counts it, so a reader never sees
+ * a record half-written.
  */
 const STATE = 0;
 const OFFSET = 1;
@@ -27,6 +37,8 @@ const PEAK_MEMORY = 4;
 const BYTES_STORED = 5;
 const HEADER_BYTES = 48;
 const RECORD_HEADER = 5;
+/** Counters alone (host calls, memory samples) are written at most this often: a host call must stay cheap. */
+const COUNTERS_EVERY_MS = 2;
 
 const enum RecordType {
   /** The guest's `log` request frame, as it came. */
@@ -39,7 +51,7 @@ const enum RecordType {
   FileRemoved = 4,
 }
 
-/** What the worker is doing, as the watchdog sees it. */
+/** What the sandbox is doing, as the watchdog sees it. */
 export const enum JournalState {
   Idle = 0,
   /** Loading the engine or compiling the guest: not the guest's time yet. */
@@ -48,63 +60,58 @@ export const enum JournalState {
   Running = 2,
 }
 
-/** Milliseconds on a clock that every thread of the process shares. */
+/** Milliseconds on a clock that every process on the machine shares (wall-clock based). */
 export function sharedNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export function createJournalBuffer(bytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(HEADER_BYTES + bytes);
+/** A new journal file for one sandbox: its descriptor, already unlinked. The caller closes it. */
+export function createJournalFile(): number {
+  const file = path.join(tmpdir(), `zkguest-journal-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const fd = openSync(file, "wx+", 0o600);
+  unlinkSync(file);
+  return fd;
 }
 
-class JournalView {
-  protected readonly header: Int32Array;
-  protected readonly floats: Float64Array;
-  protected readonly bytes: Uint8Array;
-  protected readonly view: DataView;
-
-  constructor(buffer: SharedArrayBuffer) {
-    this.header = new Int32Array(buffer, 0, 5);
-    this.floats = new Float64Array(buffer, 0, HEADER_BYTES / 8);
-    this.bytes = new Uint8Array(buffer, HEADER_BYTES);
-    this.view = new DataView(buffer, HEADER_BYTES);
-  }
-
-  get state(): JournalState {
-    return Atomics.load(this.header, STATE);
-  }
-
-  get startedAt(): number {
-    return this.floats[STARTED_AT]!;
-  }
-
-  /** The job the worker has begun last. */
-  get seq(): number {
-    return Atomics.load(this.header, SEQ);
-  }
+class JournalHeader {
+  protected readonly header = new Int32Array(HEADER_BYTES / 4);
+  protected readonly floats = new Float64Array(this.header.buffer);
+  protected readonly headerBytes = new Uint8Array(this.header.buffer);
 }
 
-/** The worker's side: a RecordSink that journals, and the phase's state for the watchdog. */
-export class JournalWriter extends JournalView implements RecordSink {
+/** The sandbox's side: a RecordSink that journals, and the phase's state for the watchdog. */
+export class JournalWriter extends JournalHeader implements RecordSink {
+  /** Journal bytes past the header. */
+  private readonly capacity: number;
+  private flushedAt = 0;
+  private readonly recordHeader = new Uint8Array(RECORD_HEADER);
+
+  constructor(
+    private readonly fd: number,
+    capacity: number,
+  ) {
+    super();
+    this.capacity = capacity;
+  }
+
   /** Starts job `seq`: empty journal, loading. */
   begin(seq: number): void {
-    Atomics.store(this.header, OFFSET, 0);
-    Atomics.store(this.header, DROPPED, 0);
-    Atomics.store(this.header, HOST_CALLS, 0);
-    this.floats[PEAK_MEMORY] = 0;
-    this.floats[BYTES_STORED] = 0;
-    Atomics.store(this.header, STATE, JournalState.Loading);
-    Atomics.store(this.header, SEQ, seq);
+    this.header.fill(0);
+    this.header[STATE] = JournalState.Loading;
+    this.header[SEQ] = seq;
+    this.flush();
   }
 
   /** The guest starts running: its clock starts now. */
   running(): void {
     this.floats[STARTED_AT] = sharedNow();
-    Atomics.store(this.header, STATE, JournalState.Running);
+    this.header[STATE] = JournalState.Running;
+    this.flush();
   }
 
   idle(): void {
-    Atomics.store(this.header, STATE, JournalState.Idle);
+    this.header[STATE] = JournalState.Idle;
+    this.flush();
   }
 
   log(record: LogRecord, frame?: Uint8Array): void {
@@ -122,21 +129,30 @@ export class JournalWriter extends JournalView implements RecordSink {
   }
 
   counters(hostCalls: number, peakMemoryBytes: number): void {
-    Atomics.store(this.header, HOST_CALLS, hostCalls);
+    this.header[HOST_CALLS] = hostCalls;
     this.floats[PEAK_MEMORY] = peakMemoryBytes;
+    if (performance.now() - this.flushedAt >= COUNTERS_EVERY_MS) this.flush();
   }
 
   private append(type: RecordType, payload: Uint8Array): void {
-    const offset = Atomics.load(this.header, OFFSET);
-    if (offset + RECORD_HEADER + payload.length > this.bytes.length) {
-      Atomics.add(this.header, DROPPED, 1);
+    const offset = this.header[OFFSET]!;
+    if (offset + RECORD_HEADER + payload.length > this.capacity) {
+      this.header[DROPPED]!++;
+      this.flush();
       return;
     }
-    this.bytes[offset] = type;
-    this.view.setUint32(offset + 1, payload.length, true);
-    this.bytes.set(payload, offset + RECORD_HEADER);
+    this.recordHeader[0] = type;
+    new DataView(this.recordHeader.buffer).setUint32(1, payload.length, true);
+    writeSync(this.fd, this.recordHeader, 0, RECORD_HEADER, HEADER_BYTES + offset);
+    writeSync(this.fd, payload, 0, payload.length, HEADER_BYTES + offset + RECORD_HEADER);
     // The offset is published last: a reader never sees a record half-written.
-    Atomics.store(this.header, OFFSET, offset + RECORD_HEADER + payload.length);
+    this.header[OFFSET] = offset + RECORD_HEADER + payload.length;
+    this.flush();
+  }
+
+  private flush(): void {
+    writeSync(this.fd, this.headerBytes, 0, HEADER_BYTES, 0);
+    this.flushedAt = performance.now();
   }
 }
 
@@ -151,17 +167,44 @@ export interface Recovered {
   readonly dropped: number;
 }
 
-/** The main thread's side. */
-export class JournalReader extends JournalView {
-  /** The phase's records, read back after its worker was terminated. */
+/** The host's side. */
+export class JournalReader extends JournalHeader {
+  constructor(private readonly fd: number) {
+    super();
+  }
+
+  /** Reads the header as the sandbox last wrote it. */
+  refresh(): this {
+    if (readSync(this.fd, this.headerBytes, 0, HEADER_BYTES, 0) < HEADER_BYTES) this.header.fill(0);
+    return this;
+  }
+
+  get state(): JournalState {
+    return this.header[STATE]!;
+  }
+
+  get startedAt(): number {
+    return this.floats[STARTED_AT]!;
+  }
+
+  /** The job the sandbox has begun last. */
+  get seq(): number {
+    return this.header[SEQ]!;
+  }
+
+  /** The phase's records, read back after its sandbox was killed or died. */
   recover(phase: Phase): Recovered {
-    const end = Atomics.load(this.header, OFFSET);
+    this.refresh();
+    const end = Math.min(this.header[OFFSET]!, Math.max(0, fstatSync(this.fd).size - HEADER_BYTES));
+    const bytes = new Uint8Array(end);
+    if (end > 0) readSync(this.fd, bytes, 0, end, HEADER_BYTES);
+    const view = new DataView(bytes.buffer);
     const logs: LogRecord[] = [];
     const files = new Map<string, number>();
     for (let offset = 0; offset + RECORD_HEADER <= end; ) {
-      const type = this.bytes[offset] as RecordType;
-      const length = this.view.getUint32(offset + 1, true);
-      const payload = this.bytes.slice(offset + RECORD_HEADER, offset + RECORD_HEADER + length);
+      const type = bytes[offset] as RecordType;
+      const length = view.getUint32(offset + 1, true);
+      const payload = bytes.subarray(offset + RECORD_HEADER, offset + RECORD_HEADER + length);
       offset += RECORD_HEADER + length;
       switch (type) {
         case RecordType.GuestLogFrame: {
@@ -185,11 +228,15 @@ export class JournalReader extends JournalView {
     return {
       logs,
       files: Array.from(files, ([path, bytes]) => ({ path, bytes })),
-      hostCalls: Atomics.load(this.header, HOST_CALLS),
+      hostCalls: this.header[HOST_CALLS]!,
       peakMemoryBytes: this.floats[PEAK_MEMORY]!,
       bytesStored: this.floats[BYTES_STORED]!,
-      dropped: Atomics.load(this.header, DROPPED),
+      dropped: this.header[DROPPED]!,
     };
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }
 

@@ -8,34 +8,46 @@ import { Lru } from "./lru.js";
 import type { DoneMessage, JobMessage, WorkerConfig } from "./messages.js";
 
 /**
- * A pool worker: runs one phase at a time, each on a fresh guest instance, and keeps the
- * compiled guests (LoadedGuest per program id) for the next phases of the same programs.
- * Everything the phase records goes to the shared journal as well, for the main thread to read
- * back if it has to terminate this thread.
+ * A sandbox's worker thread (one per sandbox process; see sandbox-main.ts): runs one phase at a
+ * time, each on a fresh guest instance, and keeps the compiled guests (LoadedGuest per program
+ * id), weighed in the bytes they hold, for the next phases of the same programs. Everything the
+ * phase records goes to the journal file as well, for the host to read back if it has to kill
+ * this sandbox.
  */
 const config = workerData as WorkerConfig;
-const journal = new JournalWriter(config.journal);
-const guests = new Lru<string, LoadedGuest>(config.cacheSize, (guest) => guest.dispose());
+const journal = new JournalWriter(config.journalFd, config.journalBytes);
+/** Programs dropped from the cache since the last job's answer. */
+let evicted: string[] = [];
+const guests = new Lru<string, LoadedGuest>(
+  config.cacheBytes,
+  (guest, program) => {
+    guest.dispose();
+    evicted.push(program);
+  },
+  (guest) => guest.retainedBytes,
+);
 const port = parentPort!;
 
 port.on("message", (job: JobMessage) => {
   void runJob(job)
     // runPhase never throws; anything that still does here is a host bug, reported as the phase's failure.
-    .catch((e: unknown): DoneMessage => ({ seq: job.seq, outcome: failed(job, e, 0), cached: false }))
-    .then((done) => {
+    .catch((e: unknown) => ({ outcome: failed(job, e, 0), cached: false }))
+    .then(({ outcome, cached }) => {
       journal.idle();
+      const done: DoneMessage = { kind: "done", seq: job.seq, outcome, cached: cached && guests.has(job.program), evicted };
+      evicted = [];
       port.postMessage(done);
     });
 });
 
-async function runJob(job: JobMessage): Promise<DoneMessage> {
+async function runJob(job: JobMessage): Promise<{ outcome: PhaseOutcome; cached: boolean }> {
   journal.begin(job.seq);
   const started = performance.now();
   let guest: LoadedGuest;
   try {
     guest = await loadGuest(job);
   } catch (e) {
-    return { seq: job.seq, outcome: failed(job, e, performance.now() - started), cached: false };
+    return { outcome: failed(job, e, performance.now() - started), cached: false };
   }
   const disk = new LazyDisk(job.image, { bytes: job.input.limits.quotaBytes, files: job.input.limits.quotaFiles });
   journal.running();
@@ -52,17 +64,17 @@ async function runJob(job: JobMessage): Promise<DoneMessage> {
       logs: [...outcome.logs, errorRecord(job.input.phase, closing)],
     };
   }
-  return { seq: job.seq, outcome, cached: true };
+  // Weighed again: a first instance may have taken a snapshot.
+  guests.set(job.program, guest);
+  return { outcome, cached: true };
 }
 
 async function loadGuest(job: JobMessage): Promise<LoadedGuest> {
   const engine = await engineFor(job.engine, config.memoryBytes);
   const cached = guests.get(job.program);
   if (cached !== undefined) return cached;
-  if (job.code === undefined) throw new Error(`program ${job.program} is not compiled in this worker and its code was not sent`);
-  const guest = engine.load(job.code);
-  guests.set(job.program, guest);
-  return guest;
+  if (job.code === undefined) throw new Error(`program ${job.program} is not compiled in this sandbox and its code was not sent`);
+  return engine.load(job.code);
 }
 
 /** A phase that could not run: a guest that could not be loaded (invalid code, an engine that fails to start), or a host bug. */
