@@ -187,6 +187,37 @@ describe("worker pool", function () {
     expect((await pool.run(job([READY]))).error).to.equal(undefined);
   });
 
+  it("is fair between tenants: a tenant's phase does not wait behind another tenant's queued flood", async function () {
+    this.timeout(30_000);
+    pool = new WorkerPool({ size: 2 });
+    await Promise.all([pool.run(job([READY])), pool.run(job([READY]))]); // both sandboxes started, the guest compiled
+    // Each busy phase runs until its 300 ms time limit, calling the host all along (no hard stop).
+    const busy = resolveLimits(LIMITS, { timeMs: 300, maxHostCalls: 1e9 });
+    const poll = request("fs.stat", { path: "/NOPE" });
+    const flood = Array.from({ length: 4 }, (_, t) =>
+      Array.from({ length: 4 }, () => pool.run({ ...job([{ frame: poll, repeat: 1e9 }], busy), tenant: `flood-${t}` })),
+    ).flat();
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    const quick = await pool.run({ ...job([READY]), tenant: "quiet" });
+    const waited = performance.now() - started;
+    expect(quick.error).to.equal(undefined);
+    // In one FIFO it would wait for 14 phases of 300 ms on 2 sandboxes (over 2 s); fairly, for the first sandbox to be free.
+    expect(waited, "the quiet tenant's phase").to.be.below(700);
+    for (const o of await Promise.all(flood)) expect(o.error).to.deep.include({ code: "limit_exceeded", limit: "time" });
+  });
+
+  it("weighs each sandbox's compiled guests in bytes: past cacheBytes, the least recently used is dropped and its code sent again", async () => {
+    // Two programs whose compiled guests each weigh more than half the budget.
+    pool = new WorkerPool({ size: 1, cacheBytes: Math.floor(code.length * 5 * 1.5) });
+    expect((await pool.run({ ...job([READY]), program: "a" })).error).to.equal(undefined);
+    expect((await pool.run({ ...job([READY]), program: "b" })).error).to.equal(undefined);
+    // Code the sandbox would fail to compile: accepted only where it has the program compiled.
+    const withoutCode = (program: string) => pool.run({ ...job([READY]), program, code: new Uint8Array(0) });
+    expect((await withoutCode("b")).error, "b is kept").to.equal(undefined);
+    expect((await withoutCode("a")).error?.message, "a was dropped, so its (empty) code was sent").to.match(/invalid guest module/);
+  });
+
   it("close() rejects what is running or queued, and later runs", async () => {
     pool = new WorkerPool({ size: 1 });
     const settled = Promise.allSettled([pool.run(job([READY])), pool.run(job([READY]))]);
