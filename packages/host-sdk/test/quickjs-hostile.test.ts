@@ -171,7 +171,7 @@ describe("QuickJS engine: a host-level trap", function () {
     // Without the cap, QuickJS's stack (4 MiB here) outlasts V8's native stack (about 1 MiB on
     // the main thread): V8 throws in the middle of QuickJS code.
     // On the shared module (no snapshots): the test is about reloading it.
-    const engine = await QuickJsEngine.create({ maxStackBytes: 4 * 1024 * 1024, snapshots: 0 });
+    const engine = await QuickJsEngine.create({ maxStackBytes: 4 * 1024 * 1024, snapshots: false });
     const guest = engine.load(rawGuest("globalThis.__zkguest_handle = () => { const f = () => f() + 1; f(); };"));
     const instance = guest.instantiate(() => new Uint8Array(0), { ...LIMITS, stackBytes: 4 * 1024 * 1024 });
     const failure = failureOf(() => instance.handle(new Uint8Array(1)));

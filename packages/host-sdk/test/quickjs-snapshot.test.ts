@@ -6,9 +6,10 @@ import { deadStackOf, quickJsLayout, readQuickJsLayout } from "../src/engine/qui
 import { findBreakAddress } from "../src/engine/quickjs-snapshot.js";
 import { failureOf, LIMITS, rawGuest } from "./quickjs-helpers.js";
 
-// Snapshots (quickjs-snapshot.ts): a guest's first instance is evaluated on a module of its own
-// and the module's memory copied; later instances restore the copy. Whatever a run does, the
-// next one must start from exactly the evaluated state, as a fresh evaluation would.
+// Snapshots (quickjs-snapshot.ts): a guest's first instance is evaluated on the engine's
+// snapshot family (one module for all guests) and the pages it changed are kept; later
+// instances restore them. Whatever a run does, the next one must start from exactly the
+// evaluated state, as a fresh evaluation would.
 
 const MiB = 1024 * 1024;
 const echo: HostCallHandler = (request) => request;
@@ -35,7 +36,7 @@ describe("QuickJS engine: snapshots", function () {
   let engine: QuickJsEngine;
 
   beforeEach(async () => {
-    engine = await QuickJsEngine.create({ snapshots: 2 });
+    engine = await QuickJsEngine.create({ snapshots: true });
   });
 
   it("each run starts from the evaluated state: module state, Math.random, the clock, a zeroed buffer at the heap's end", async () => {
@@ -48,11 +49,11 @@ describe("QuickJS engine: snapshots", function () {
     const first = runOnce(guest);
     const later = [1, 2, 3, 4].map(() => runOnce(guest));
     for (const run of later) {
-      expect(run.instance.module, "restored on the snapshot's module").to.equal(first.instance.module);
+      expect(run.instance.module, "restored on the family's module").to.equal(first.instance.module);
       expect(run.answer).to.deep.equal(first.answer);
     }
     // The same as a guest evaluated afresh, with no snapshot anywhere.
-    const fresh = await QuickJsEngine.create({ snapshots: 0 });
+    const fresh = await QuickJsEngine.create({ snapshots: false });
     expect(runOnce(fresh.load(code)).answer).to.deep.equal(first.answer);
     const [runs, seen, , , sum] = first.answer as number[];
     expect([runs, seen, sum], "one run, and the buffer as evaluated: zeros").to.deep.equal([1, 1, 0]);
@@ -141,24 +142,28 @@ describe("QuickJS engine: snapshots", function () {
     seeded.dispose();
   });
 
-  it("keeps at most its number of snapshots, and replaces only one that has gone unused for a while", async () => {
-    const [a, b, c] = [0, 1, 2].map((i) => engine.load(guestReturning("", `return ${i};`))) as [QuickJsGuest, QuickJsGuest, QuickJsGuest];
+  it("every guest keeps a snapshot on the one family module, as the pages it changed; a retired module's successor keeps them all", async () => {
+    const guests = Array.from({ length: 20 }, (_, i) => engine.load(guestReturning(`const mine = ${i}; const table = new Array(1000).fill(${i});`, "return [mine, table.length];")));
+    const family = engine.family()!;
+    for (const [i, guest] of guests.entries()) expect(runOnce(guest).answer).to.deep.equal([i, 1000]);
+    for (const [i, guest] of guests.entries()) {
+      const run = runOnce(guest);
+      expect(run.answer).to.deep.equal([i, 1000]);
+      expect(run.instance.module, "restored on the family's module").to.equal(family.realm.module);
+      // The source (twice its length) and the pages: a fraction of the 1.4 MB whole copy.
+      expect(guest.retainedBytes - 2 * guest.source.length).to.be.within(4096, 512 * 1024);
+    }
+    // A run that grows the memory retires the family's module; the next family, made the same
+    // way on a fresh module, has the same base: every snapshot still applies.
+    const grower = engine.load(guestReturning("", "globalThis.big = new Uint8Array(24 << 20); return 1;"));
+    runOnce(grower, echo, { ...LIMITS, memoryBytes: 64 * MiB });
+    runOnce(grower, echo, { ...LIMITS, memoryBytes: 64 * MiB });
+    expect(isDiscarded(family.realm.module)).to.equal(true);
     await engine.ready();
-    const moduleA = runOnce(a).instance.module;
-    await engine.ready();
-    runOnce(b);
-    await engine.ready();
-    // Both places are taken and both served recently: c is evaluated on the shared module.
-    const first = runOnce(c);
-    expect(first.answer).to.equal(2);
-    expect(first.instance.module).to.equal(engine.module());
-    // a goes unused while b serves 8 instances (4 times the maximum): c takes a's place.
-    for (let i = 0; i < 8; i++) runOnce(b);
-    await engine.ready();
-    const second = runOnce(c);
-    expect(second.instance.module).to.not.equal(engine.module());
-    expect(isDiscarded(moduleA), "a's snapshot was given up").to.equal(true);
-    expect(runOnce(a).answer).to.equal(0);
+    const next = engine.family()!;
+    expect(next.realm.module).to.not.equal(family.realm.module);
+    expect(next.generation, "the same base").to.equal(family.generation);
+    for (const [i, guest] of guests.entries()) expect(runOnce(guest).answer).to.deep.equal([i, 1000]);
   });
 
   it("a snapshot whose memory grew past what a run's limit allows is not used for that run", async () => {

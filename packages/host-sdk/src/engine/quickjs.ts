@@ -6,7 +6,7 @@ import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.j
 import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
 import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
 import { deadStackOf, quickJsLayout } from "./quickjs-layout.js";
-import { probeBreakAddress, QuickJsSnapshot, type Realm, type SnapshotLayout } from "./quickjs-snapshot.js";
+import { probeBreakAddress, SnapshotFamily, type GuestSnapshot, type Realm, type SnapshotLayout } from "./quickjs-snapshot.js";
 import { SeededRandom } from "./seeded-random.js";
 
 /** Options of a QuickJsEngine. */
@@ -25,12 +25,13 @@ export interface QuickJsEngineOptions {
    */
   readonly memoryCapBytes?: number;
   /**
-   * How many guests keep a snapshot (default 8; 0 turns snapshots off): the state just after
-   * their code was evaluated, restored at each later run instead of evaluating the code again
-   * (see quickjs-snapshot.ts). Each costs a QuickJS module of its own (the pages it touches) and
-   * a copy of its memory (1.4 MB for an 18 KB bundle); see takeSnapshotModule for who gets one.
+   * Whether guests keep a snapshot (default true): the state just after their code was
+   * evaluated, restored at each later run instead of evaluating the code again (see
+   * quickjs-snapshot.ts). All of an engine's snapshots share one QuickJS module; each guest's
+   * costs the pages its evaluation changed (about 0.2 MB for an 18 KB bundle), held with the
+   * guest, so a cache of loaded guests bounds them.
    */
-  readonly snapshots?: number;
+  readonly snapshots?: boolean;
 }
 
 /** Per-run options of a JS guest instance, beyond the engine limits. */
@@ -77,29 +78,23 @@ export class QuickJsEngine implements Engine {
   #reloading: Promise<void> | undefined;
   readonly #maxStackBytes: number;
   readonly #memoryCapBytes: number;
-  readonly #maxSnapshots: number;
-  /** A private module loaded ahead for the next guest's snapshot (loading is asynchronous, instantiation is not). */
-  #spare: QuickJSWASMModule | undefined;
-  #spareLoading: Promise<void> | undefined;
-  /** The guests that hold a snapshot, with the tick of their last instance. */
-  readonly #snapshotOwners = new Map<QuickJsGuest, number>();
-  /** Counts instances of snapshot-eligible guests: how recently a snapshot served is told in ticks. */
-  #tick = 0;
-  /** What snapshots copy of a module's memory (see findBreakAddress and quickjs-layout.ts). */
-  #layout: SnapshotLayout = { breakAddress: undefined, deadStack: undefined };
+  readonly #snapshots: boolean;
+  /** The module and realm every guest's snapshot is restored on (loading is asynchronous, instantiation is not). */
+  #family: SnapshotFamily<QuickJsInstance> | undefined;
+  #familyLoading: Promise<void> | undefined;
 
   private constructor(module: QuickJSWASMModule, options: QuickJsEngineOptions, memoryCapBytes: number) {
     this.#module = module;
     this.#maxStackBytes = options.maxStackBytes ?? safeQuickJsStackBytes();
     this.#memoryCapBytes = memoryCapBytes;
-    this.#maxSnapshots = options.snapshots ?? 8;
+    this.#snapshots = options.snapshots ?? true;
   }
 
-  /** An engine on this thread's QuickJS module for its memory cap (loaded on first use), with a module ready for a first snapshot. */
+  /** An engine on this thread's QuickJS module for its memory cap (loaded on first use), with its snapshots' module ready. */
   static async create(options: QuickJsEngineOptions = {}): Promise<QuickJsEngine> {
     const memoryCapBytes = options.memoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES;
     const engine = new QuickJsEngine(await loadQuickJsModule(memoryCapBytes), options, memoryCapBytes);
-    await engine.#loadSpare();
+    await engine.#loadFamily();
     return engine;
   }
 
@@ -115,10 +110,10 @@ export class QuickJsEngine implements Engine {
 
   /**
    * Resolves when the engine is healthy, loading a fresh QuickJS module if the last one was
-   * retired, and a private module for the next snapshot if the last one was taken.
+   * retired, and a fresh module for the snapshots if theirs was.
    */
   async ready(): Promise<void> {
-    await this.#loadSpare();
+    await this.#loadFamily();
     if (this.healthy) return;
     this.#reloading ??= loadQuickJsModule(this.#memoryCapBytes).then((m) => {
       this.#module = m;
@@ -127,58 +122,26 @@ export class QuickJsEngine implements Engine {
     await this.#reloading;
   }
 
-  async #loadSpare(): Promise<void> {
-    if (this.#maxSnapshots === 0 || this.#spare !== undefined) return;
-    this.#layout = { breakAddress: await probeBreakAddress(this.#memoryCapBytes), deadStack: deadStackOf(quickJsLayout()) };
-    this.#spareLoading ??= loadPrivateQuickJsModule(this.#memoryCapBytes).then(
-      (m) => {
-        this.#spare = m;
-        this.#spareLoading = undefined;
-      },
-      () => {
-        // Snapshots are an optimization: without a spare module, guests are evaluated afresh.
-        this.#spareLoading = undefined;
-      },
-    );
-    await this.#spareLoading;
+  async #loadFamily(): Promise<void> {
+    if (!this.#snapshots || (this.#family !== undefined && !isDiscarded(this.#family.realm.module))) return;
+    this.#familyLoading ??= (async () => {
+      try {
+        const layout: SnapshotLayout = { breakAddress: await probeBreakAddress(this.#memoryCapBytes), deadStack: deadStackOf(quickJsLayout()) };
+        const module = await loadPrivateQuickJsModule(this.#memoryCapBytes);
+        this.#family = QuickJsInstance.newFamily(module, layout, this.#family);
+      } catch {
+        // Snapshots are an optimization: without their module, guests are evaluated afresh.
+      } finally {
+        this.#familyLoading = undefined;
+      }
+    })();
+    await this.#familyLoading;
   }
 
-  /** What snapshots copy of a module's memory. */
-  get snapshotLayout(): SnapshotLayout {
-    return this.#layout;
-  }
-
-  /**
-   * The private module for `guest`'s first snapshot, if one is loaded (`ready()` loads the next)
-   * and a place is free. When all are taken, the least recently used snapshot gives its place
-   * up only if it has served no instance for a while (4 times the maximum, in instances of any
-   * guest): more programs than places, run in turn, would otherwise replace each other's
-   * snapshots at every run, each costing an evaluation and a copy. Those that find no place are
-   * evaluated as before.
-   */
-  takeSnapshotModule(guest: QuickJsGuest): QuickJSWASMModule | undefined {
-    const module = this.#spare;
-    if (module === undefined || this.#maxSnapshots === 0) return undefined;
-    if (this.#snapshotOwners.size >= this.#maxSnapshots) {
-      let oldest: [QuickJsGuest, number] | undefined;
-      for (const entry of this.#snapshotOwners) if (oldest === undefined || entry[1] < oldest[1]) oldest = entry;
-      if (this.#tick - oldest![1] < 4 * this.#maxSnapshots) return undefined;
-      oldest![0].dropSnapshot();
-    }
-    this.#spare = undefined;
-    this.#snapshotOwners.set(guest, this.#tick);
-    return module;
-  }
-
-  /** Counts an instance of a snapshot-eligible guest; `guest` is the one whose snapshot serves it, if any. */
-  countInstance(guest?: QuickJsGuest): void {
-    this.#tick++;
-    if (guest !== undefined) this.#snapshotOwners.set(guest, this.#tick);
-  }
-
-  /** Forgets `guest` as a snapshot owner (it dropped its snapshot). */
-  forgetSnapshot(guest: QuickJsGuest): void {
-    this.#snapshotOwners.delete(guest);
+  /** The snapshots' family, if it is loaded and free (one instance at a time runs on it). */
+  family(): SnapshotFamily<QuickJsInstance> | undefined {
+    const family = this.#family;
+    return family?.usable ? family : undefined;
   }
 
   /** The module to run on (for QuickJsInstance); throws if it was retired and `ready()` has not replaced it yet. */
@@ -211,14 +174,15 @@ export class QuickJsEngine implements Engine {
 
 /**
  * A checked JavaScript guest; instantiate it once per run phase. Its first instance with the
- * default seed and clock is evaluated on a private module and snapshotted there; later ones
- * restore the snapshot instead of evaluating the code again (quickjs-snapshot.ts). Instances
- * that cannot use it (another is running on it, another seed or clock, a guest whose evaluation
- * calls the host or prints) are evaluated afresh on the engine's shared module.
+ * default seed and clock is evaluated on the engine's snapshot family and keeps the pages it
+ * changed; later ones restore them instead of evaluating the code again (quickjs-snapshot.ts).
+ * Instances that cannot use it (another is running on the family, another seed or clock, a
+ * guest whose evaluation calls the host, prints or grows the memory) are evaluated afresh on
+ * the engine's shared module.
  */
 export class QuickJsGuest implements LoadedGuest {
   readonly engine = "js" as const;
-  #snapshot: QuickJsSnapshot<QuickJsInstance> | undefined;
+  #snapshot: GuestSnapshot | undefined;
   /** Evaluating the code failed, or had effects a snapshot would not repeat: it is never snapshotted. */
   #noSnapshot = false;
 
@@ -230,51 +194,31 @@ export class QuickJsGuest implements LoadedGuest {
 
   instantiate(host: HostCallHandler, limits: EngineLimits, options: QuickJsInstanceOptions = {}): QuickJsInstance {
     const stackBytes = this.quickjs.stackBytes(limits);
-    const fresh = (module: QuickJSWASMModule) => QuickJsInstance.evaluate(module, this.source, host, limits, stackBytes, options);
-    if (options.randomSeed !== undefined || options.clockStartMs !== undefined) return fresh(this.quickjs.module());
-
-    const snapshot = this.#snapshot;
-    if (snapshot !== undefined && (isDiscarded(snapshot.realm.module) || (snapshot.usable && snapshot.tooGrownFor(limits.memoryBytes)))) {
-      this.dropSnapshot();
-    } else if (snapshot?.usable) {
-      this.quickjs.countInstance(this);
-      return QuickJsInstance.restore(snapshot, host, limits, stackBytes);
-    }
-    this.quickjs.countInstance();
-    const module = this.#snapshot === undefined && !this.#noSnapshot ? this.quickjs.takeSnapshotModule(this) : undefined;
-    if (module === undefined) return fresh(this.quickjs.module());
+    const fresh = () => QuickJsInstance.evaluate(this.quickjs.module(), this.source, host, limits, stackBytes, options);
+    const family = this.quickjs.family();
+    if (family === undefined || options.randomSeed !== undefined || options.clockStartMs !== undefined) return fresh();
+    if (this.#snapshot !== undefined && this.#snapshot.generation !== family.generation) this.#snapshot = undefined;
+    if (this.#snapshot !== undefined) return QuickJsInstance.restore(family, this.#snapshot, host, limits, stackBytes);
+    if (this.#noSnapshot) return fresh();
     let instance: QuickJsInstance;
     try {
-      instance = fresh(module);
+      instance = QuickJsInstance.evaluate(family, this.source, host, limits, stackBytes, options);
     } catch (e) {
       this.#noSnapshot = true;
-      this.dropSnapshot();
-      discardQuickJsModule(module);
       throw e;
     }
-    this.#snapshot = instance.snapshotIfPristine(this.quickjs.snapshotLayout);
-    if (this.#snapshot === undefined) {
-      // The module stays with this one instance, and is dropped with it.
-      this.#noSnapshot = true;
-      this.quickjs.forgetSnapshot(this);
-    }
+    this.#snapshot = instance.snapshotIfPristine();
+    if (this.#snapshot === undefined) this.#noSnapshot = true;
     return instance;
   }
 
-  /** The source (as UTF-16, as V8 may hold it) and the snapshot with its module's memory. */
+  /** The source (as UTF-16, as V8 may hold it) and the pages of its snapshot. */
   get retainedBytes(): number {
-    return 2 * this.source.length + (this.#snapshot?.retainedBytes ?? 0);
-  }
-
-  /** Gives the snapshot up (its module is retired); a later instance may take a new one. */
-  dropSnapshot(): void {
-    this.#snapshot?.dispose();
-    this.#snapshot = undefined;
-    this.quickjs.forgetSnapshot(this);
+    return 2 * this.source.length + (this.#snapshot?.bytes ?? 0);
   }
 
   dispose(): void {
-    this.dropSnapshot();
+    this.#snapshot = undefined;
   }
 }
 
@@ -297,12 +241,13 @@ function prngState(seed: Uint8Array | string): [number, number, number, number] 
 
 /**
  * One run phase of a JS guest: a QuickJS runtime and context of its own, either evaluated for
- * it or restored from its guest's snapshot (the same state either way).
+ * it or restored from its guest's snapshot on the engine's snapshot family (the same state
+ * either way).
  */
 export class QuickJsInstance implements GuestInstance {
   readonly #realm: Realm<QuickJsInstance>;
-  /** The snapshot this instance runs on (restored from it, or taken after its evaluation): released, not freed, at dispose. */
-  #snapshot: QuickJsSnapshot<QuickJsInstance> | undefined;
+  /** The snapshot family whose realm this instance runs on: released, not freed, at dispose. */
+  #family: SnapshotFamily<QuickJsInstance> | undefined;
   readonly #module: QuickJSWASMModule;
   readonly #memory: QuickJsMemory;
   /** The module's memory when the instance was created: the run's growth is counted from it. */
@@ -346,15 +291,28 @@ export class QuickJsInstance implements GuestInstance {
     this.#runtime.setMaxStackSize(stackBytes);
   }
 
-  /** An instance that evaluates `source` (after the prelude) in a new runtime and context on `module`. */
-  static evaluate(module: QuickJSWASMModule, source: string, host: HostCallHandler, limits: EngineLimits, stackBytes: number, options: QuickJsInstanceOptions): QuickJsInstance {
+  /**
+   * An instance that evaluates `source` (after the prelude): in a new runtime and context on a
+   * module, or on a snapshot family's realm from its base (for a snapshot to be taken).
+   */
+  static evaluate(
+    on: QuickJSWASMModule | SnapshotFamily<QuickJsInstance>,
+    source: string,
+    host: HostCallHandler,
+    limits: EngineLimits,
+    stackBytes: number,
+    options: QuickJsInstanceOptions,
+  ): QuickJsInstance {
     let instance: QuickJsInstance;
-    const realm = QuickJsInstance.#newRealm(module);
+    const family = on instanceof SnapshotFamily ? on : undefined;
+    const realm = family !== undefined ? family.acquireBase() : QuickJsInstance.#newRealm(on as QuickJSWASMModule);
     try {
-      instance = new QuickJsInstance(realm, host, limits, stackBytes, quickJsMemory(module).bytes);
+      instance = new QuickJsInstance(realm, host, limits, stackBytes, realm.memory.bytes);
+      instance.#family = family;
     } catch (e) {
-      QuickJsInstance.#disposeRealm(realm);
-      throw QuickJsInstance.#fromHost(module, e);
+      if (family !== undefined) family.release();
+      else QuickJsInstance.#disposeRealm(realm);
+      throw QuickJsInstance.#fromHost(realm.module, e);
     }
     try {
       instance.#run(() => {
@@ -373,34 +331,37 @@ export class QuickJsInstance implements GuestInstance {
     return instance;
   }
 
-  /** An instance on `snapshot`'s realm, restored to the state just after its guest was evaluated. */
-  static restore(snapshot: QuickJsSnapshot<QuickJsInstance>, host: HostCallHandler, limits: EngineLimits, stackBytes: number): QuickJsInstance {
-    const realm = snapshot.acquire();
+  /** An instance on `family`'s realm, restored to the state just after its guest was evaluated. */
+  static restore(family: SnapshotFamily<QuickJsInstance>, snapshot: GuestSnapshot, host: HostCallHandler, limits: EngineLimits, stackBytes: number): QuickJsInstance {
+    const realm = family.acquire(snapshot);
     try {
-      const instance = new QuickJsInstance(realm, host, limits, stackBytes, snapshot.baseBytes);
-      instance.#snapshot = snapshot;
+      const instance = new QuickJsInstance(realm, host, limits, stackBytes, realm.memory.bytes);
+      instance.#family = family;
       return instance;
     } catch (e) {
-      snapshot.release();
+      family.release();
       throw QuickJsInstance.#fromHost(realm.module, e);
     }
   }
 
-  /** The QuickJS module this instance runs on: the engine's shared one, or its guest's snapshot's own. */
+  /** A snapshot family on `module` (a module of its own): a realm made for it, and its base. */
+  static newFamily(module: QuickJSWASMModule, layout: SnapshotLayout, previous?: SnapshotFamily<QuickJsInstance>): SnapshotFamily<QuickJsInstance> | undefined {
+    return SnapshotFamily.create(QuickJsInstance.#newRealm(module), layout, previous);
+  }
+
+  /** The QuickJS module this instance runs on: the engine's shared one, or its snapshot family's. */
   get module(): QuickJSWASMModule {
     return this.#module;
   }
 
   /**
-   * Right after `evaluate` on a module of its own: the snapshot of this instance's state, which
-   * it keeps running on; none if evaluating made host calls or printed (a restore would not
-   * repeat them).
+   * Right after `evaluate` on a snapshot family: the snapshot of this instance's state (it
+   * keeps running on the family); none if evaluating made host calls or printed (a restore
+   * would not repeat them), or grew the family's memory.
    */
-  snapshotIfPristine(layout: SnapshotLayout): QuickJsSnapshot<QuickJsInstance> | undefined {
-    if (this.#realm.sideEffects > 0 || this.#failed || this.#snapshot !== undefined) return undefined;
-    this.#snapshot = QuickJsSnapshot.take(this.#realm, layout);
-    this.#pristine = this.#memory.bytes;
-    return this.#snapshot;
+  snapshotIfPristine(): GuestSnapshot | undefined {
+    if (this.#family === undefined || this.#realm.sideEffects > 0 || this.#failed) return undefined;
+    return this.#family.take();
   }
 
   handle(request: Uint8Array): Uint8Array {
@@ -463,7 +424,7 @@ export class QuickJsInstance implements GuestInstance {
     // who ran before. So it is retired (a snapshot on it too), and the next run starts on
     // memory of the size every run starts with.
     if (this.#memory.bytes > this.#pristine) discardQuickJsModule(this.#module);
-    if (this.#snapshot !== undefined) this.#snapshot.release();
+    if (this.#family !== undefined) this.#family.release();
     else QuickJsInstance.#disposeRealm(this.#realm);
   }
 

@@ -1,7 +1,7 @@
 import { decode as decodeMsgpack } from "@msgpack/msgpack";
 import { decode, type LogEntry } from "@zkguest/protocol";
 import { either as E } from "fp-ts";
-import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync, writevSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canonicalEncode } from "../canonical.js";
@@ -143,8 +143,7 @@ export class JournalWriter extends JournalHeader implements RecordSink {
     }
     this.recordHeader[0] = type;
     new DataView(this.recordHeader.buffer).setUint32(1, payload.length, true);
-    writeSync(this.fd, this.recordHeader, 0, RECORD_HEADER, HEADER_BYTES + offset);
-    writeSync(this.fd, payload, 0, payload.length, HEADER_BYTES + offset + RECORD_HEADER);
+    writevSync(this.fd, [this.recordHeader, payload], HEADER_BYTES + offset);
     // The offset is published last: a reader never sees a record half-written.
     this.header[OFFSET] = offset + RECORD_HEADER + payload.length;
     this.flush();
