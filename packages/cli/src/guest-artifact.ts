@@ -1,4 +1,4 @@
-import { createArtifact, readArtifact, type Artifact } from "@zkguest/host-sdk";
+import { createArtifact, readArtifactFile, type Artifact } from "@zkguest/host-sdk";
 import { SUPPORTED_VERSIONS, ZkguestError, type Version } from "@zkguest/protocol/core";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -37,9 +37,7 @@ export async function buildArtifact(file: string, name: string): Promise<{ artif
  */
 export async function loadGuest(file: string): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
   if (path.extname(file).toLowerCase() !== ".zkg") return buildArtifact(file, nameOf(file));
-  requireFile(file);
-  const bytes = readFileSync(file);
-  return { artifact: readArtifact(bytes), bytes };
+  return readArtifactFile(file);
 }
 
 function requireFile(file: string): void {

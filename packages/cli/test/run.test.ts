@@ -151,11 +151,18 @@ describe("zkguest run", function () {
       ["arguments that are not JSON", ["run", "hello.zkg", "--args", "{numbers:1}"], 2, /^zkguest: usage: run: --args is not JSON: /],
       ["a missing guest", ["run", "nothere.zkg"], 1, /^zkguest: not_found: nothere\.zkg: no such file$/],
       ["a file that is not an artifact", ["run", "catches.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: /],
+      // 60 MiB of nested one-element arrays: once a minute and 5 GB before the host aborted.
+      ["an artifact of arrays nested 60 Mi deep", ["run", "nested.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: byte 5: containers nested deeper than 4 levels$/],
       ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
       ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
       ["an unknown command, even one named like an Object member", ["constructor"], 2, /^zkguest: usage: unknown command 'constructor' \(try 'zkguest help'\)$/],
     ];
-    before(() => fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact"));
+    before(() => {
+      fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact");
+      const nested = Buffer.alloc(60 * 2 ** 20, 0x91);
+      nested[nested.length - 1] = 0xc0;
+      fs.writeFileSync(path.join(dir, "nested.zkg"), nested);
+    });
     for (const [what, argv, status, expected] of cases) {
       it(what, () => {
         const r = zkguest(argv, { cwd: dir });
