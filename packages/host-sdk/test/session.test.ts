@@ -345,6 +345,14 @@ describe("session: one phase of one run", function () {
       expect(runScript(["oom"]).error).to.deep.include({ code: "limit_exceeded", limit: "memory" });
     });
 
+    it("a disk that cannot be opened is an error answer that does not name the image's path", () => {
+      const missing = new LazyDisk(path.join(tmp.dir, "gone", "disk.img"), {});
+      const outcome = runPhase(scriptGuest, missing, { phase: "witness", args: script([request("fs.stat", { path: "/" }), "ready"]), limits: LIMITS });
+      const answer = errorOf(keptResponses(outcome)[0]!);
+      expect(answer.message).to.include("(the program's disk)").and.not.to.include(tmp.dir);
+      expect(outcome.logs[0]!.message).not.to.include(tmp.dir);
+    });
+
     it("a host bug answering a request becomes `internal` for the guest, and the stack is logged", () => {
       const broken = { get: () => { throw new TypeError("the disk exploded"); }, close() {}, opened: false } as unknown as LazyDisk;
       const outcome = runPhase(scriptGuest, broken, { phase: "witness", args: script([request("fs.stat", { path: "/" }), "ready"]), limits: LIMITS });

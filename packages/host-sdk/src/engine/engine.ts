@@ -65,6 +65,26 @@ export class GuestFailure extends ZkguestError {
   }
 }
 
+/**
+ * The part of a recorded stack a guest may see: its message lines and the guest's own frames,
+ * those in its WebAssembly code (`wasm://...`) or in its QuickJS script (`guest.js:3:7`,
+ * `native`: QuickJS names no host file). The host's frames (its files' absolute paths, Node's
+ * internals) are left out. Undefined when no frame of the guest's is left: the stack of a host
+ * failure tells a guest nothing.
+ */
+export function guestStack(stack: string): string | undefined {
+  const lines = stack.split("\n").filter((line) => !FRAME.test(line) || isGuestFrame(line));
+  return lines.some((line) => FRAME.test(line)) ? lines.join("\n") : undefined;
+}
+
+const FRAME = /^\s*at /;
+
+function isGuestFrame(line: string): boolean {
+  // `at name (location)` or `at location`.
+  const location = /\(([^()]*)\)\s*$/.exec(line)?.[1] ?? line.replace(FRAME, "").trim();
+  return location.startsWith("wasm://") || location === "native" || /^[^/\\:]+(:\d+){1,2}$/.test(location);
+}
+
 export interface GuestInstance {
   /**
    * Gives the guest one host-to-guest request frame and returns its response frame. Throws
