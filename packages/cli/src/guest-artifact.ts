@@ -3,7 +3,7 @@ import { SUPPORTED_VERSIONS, ZkguestError, type Version } from "@zkguest/protoco
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { BuildError, bundleController } from "./bundle.js";
-import { EXIT_FAILED, UsageError, type CliIO } from "./cli-io.js";
+import { EXIT_FAILED, printLines, UsageError, type CliIO } from "./cli-io.js";
 
 /** What a GUEST argument may be, by extension. */
 const CONTROLLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
@@ -64,7 +64,7 @@ export async function reportingBuildErrors(io: CliIO, body: () => Promise<number
     return await body();
   } catch (err) {
     if (!(err instanceof BuildError)) throw err;
-    io.stderr.write(err.problems.map((p) => `zkguest: build: ${p}\n`).join(""));
+    printLines(io.stderr, err.problems.map((p) => `zkguest: build: ${p}`));
     return EXIT_FAILED;
   }
 }

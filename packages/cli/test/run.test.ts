@@ -36,6 +36,15 @@ export default defineController({ getWitnesses() { for (;;) {} }, entrypoint() {
 const kept: Uint8Array[] = [];
 export default defineController({ getWitnesses() { for (;;) kept.push(new Uint8Array(1 << 20)); }, entrypoint() {} });
 `,
+  "spoofs.ts": `import { defineController, log } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses() {
+    log.info("a log line\\nzkguest: ok: proved\\u001b[2K");
+    throw new Error("bad\\nzkguest: ok: proved\\r\\u001b[32mfine\\u202e" + "y".repeat(20e6));
+  },
+  entrypoint() {},
+});
+`,
   "broken.ts": `import { defineController } from "@zkguest/guest-sdk";
 export default defineController({ getWitnesses() { return [] }, entrypoint() { return ) } });
 `,
@@ -143,6 +152,22 @@ describe("zkguest run", function () {
         expect(lines[lines.length - 1]!.startsWith(lastLine), `${lines[lines.length - 1]} starts with ${lastLine}`).to.equal(true);
         expect(lines.filter((l) => l.startsWith("zkguest:"))).to.have.length(1);
       });
+    }
+  });
+
+  it("a guest cannot spoof or flood the output: its text is escaped, the error is one bounded line", () => {
+    const r = zkguest(["run", "spoofs.ts"], { cwd: dir });
+    expect(r.status).to.equal(1);
+    expect(r.stderr.endsWith("\n")).to.equal(true);
+    const errorLines = r.stderr.slice(0, -1).split("\n");
+    expect(errorLines).to.have.length(1);
+    expect(errorLines[0]).to.match(/^zkguest: guest_error: Error: bad\\nzkguest: ok: proved\\r\\x1b\[32mfine\\u202ey+ … \[cut: \d+ more characters\]$/);
+    expect(Buffer.byteLength(r.stderr)).to.be.at.most(4096 + 1);
+    expect(r.stdout.length, "20 MB were not printed").to.be.below(64 * 1024);
+    expect(r.stdout).to.include("a log line\\nzkguest: ok: proved\\x1b[2K");
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.to.match(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+      expect(out).not.to.match(/^zkguest: ok/m);
     }
   });
 
