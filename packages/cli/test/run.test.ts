@@ -45,6 +45,15 @@ export default defineController({
   entrypoint() {},
 });
 `,
+  "stamps.ts": `import { defineController, encodeUtf8, fs } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses() {
+    fs.store("/var/share/a.txt", "a");
+    return [{ type: "data", data: encodeUtf8(JSON.stringify(fs.list("/var/share"))) }];
+  },
+  entrypoint(result) { fs.store("/var/share/proof.bin", result.proof!); },
+});
+`,
   "broken.ts": `import { defineController } from "@zkguest/guest-sdk";
 export default defineController({ getWitnesses() { return [] }, entrypoint() { return ) } });
 `,
@@ -169,6 +178,21 @@ describe("zkguest run", function () {
       expect(out).not.to.match(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
       expect(out).not.to.match(/^zkguest: ok/m);
     }
+  });
+
+  it("the same guest, arguments and starting image give the same witnesses and image in any time zone", () => {
+    const start = path.join(dir, "start.img");
+    expect(zkguest(["fs", "mkfs", start, "--size", "3M"]).status).to.equal(0);
+    const run = (tz: string) => {
+      const image = path.join(dir, `${tz.replace("/", "-")}.img`);
+      fs.copyFileSync(start, image);
+      const r = spawnSync(process.execPath, [BIN, "run", "stamps.ts", "--image", image, "--json"], { cwd: dir, encoding: "utf8", env: { ...process.env, TZ: tz } });
+      expect(r.status, r.stderr).to.equal(0);
+      return { hash: (JSON.parse(r.stdout) as { witnessesHash: string }).witnessesHash, image: fs.readFileSync(image) };
+    };
+    const [utc, kiritimati] = [run("UTC"), run("Pacific/Kiritimati")];
+    expect(kiritimati.hash).to.equal(utc.hash);
+    expect(kiritimati.image.equals(utc.image), "identical images").to.equal(true);
   });
 
   describe("bad input is one line on stderr", () => {

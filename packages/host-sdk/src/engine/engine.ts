@@ -18,6 +18,13 @@ import { DEFAULT_LIMITS, ZkguestError } from "@zkguest/protocol";
  */
 export type HostCallHandler = (request: Uint8Array) => Uint8Array;
 
+/**
+ * The guest's clock's epoch, 2024-01-01T00:00:00Z: where a JS guest's Date and a wasm guest's
+ * clock_time_get start, and the time stamped (in UTC) on everything a guest writes to its disk.
+ * Nothing a guest sees comes from the host's clock or time zone.
+ */
+export const GUEST_EPOCH_MS = Date.UTC(2024, 0, 1);
+
 /** What an engine enforces inside the guest. Sizes in bytes, time in milliseconds. */
 export interface EngineLimits {
   readonly memoryBytes: number;
