@@ -1,9 +1,9 @@
-import { createArtifact, readArtifact, type Artifact } from "@zkguest/host-sdk";
+import { createArtifact, readArtifactFile, type Artifact } from "@zkguest/host-sdk";
 import { SUPPORTED_VERSIONS, ZkguestError, type Version } from "@zkguest/protocol/core";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { BuildError, bundleController } from "./bundle.js";
-import { EXIT_FAILED, UsageError, type CliIO } from "./cli-io.js";
+import { EXIT_FAILED, printLines, UsageError, type CliIO } from "./cli-io.js";
 
 /** What a GUEST argument may be, by extension. */
 const CONTROLLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
@@ -37,9 +37,7 @@ export async function buildArtifact(file: string, name: string): Promise<{ artif
  */
 export async function loadGuest(file: string): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
   if (path.extname(file).toLowerCase() !== ".zkg") return buildArtifact(file, nameOf(file));
-  requireFile(file);
-  const bytes = readFileSync(file);
-  return { artifact: readArtifact(bytes), bytes };
+  return readArtifactFile(file);
 }
 
 function requireFile(file: string): void {
@@ -66,7 +64,7 @@ export async function reportingBuildErrors(io: CliIO, body: () => Promise<number
     return await body();
   } catch (err) {
     if (!(err instanceof BuildError)) throw err;
-    io.stderr.write(err.problems.map((p) => `zkguest: build: ${p}\n`).join(""));
+    printLines(io.stderr, err.problems.map((p) => `zkguest: build: ${p}`));
     return EXIT_FAILED;
   }
 }

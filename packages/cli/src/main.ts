@@ -1,4 +1,4 @@
-import { describeError, UsageError, type CliIO, type Command } from "./cli-io.js";
+import { describeError, printLines, UsageError, type CliIO, type Command } from "./cli-io.js";
 
 /** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -27,8 +27,9 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
     if (!entry) throw new UsageError(`unknown command '${name}' (try 'zkguest help')`);
     return await (await entry.load())(rest, io);
   } catch (err) {
-    const { line, exitCode } = describeError(err);
-    io.stderr.write(`zkguest: ${line}\n`);
+    const { line, exitCode, usage } = describeError(err);
+    printLines(io.stderr, [`zkguest: ${line}`]);
+    if (usage !== undefined) io.stderr.write(`${usage}\n`);
     return exitCode;
   }
 }

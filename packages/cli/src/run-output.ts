@@ -1,6 +1,6 @@
 import type { Host, LogRecord, RunReport } from "@zkguest/host-sdk";
 import { isZkguestError } from "@zkguest/protocol/core";
-import type { CliIO } from "./cli-io.js";
+import { printLines, type CliIO } from "./cli-io.js";
 
 /** A file the run stored, with its content as read back from the disk afterwards. */
 export interface StoredFile {
@@ -58,13 +58,13 @@ export function printRun(io: CliIO, name: string, report: RunReport, stored: rea
     const preview = hex(f.data.subarray(0, PREVIEW_BYTES)) + (f.data.length > PREVIEW_BYTES ? "..." : "");
     out.push(`  ${f.path}  ${f.data.length} bytes  ${preview}`);
   }
-  io.stdout.write(out.join("\n") + "\n");
+  printLines(io.stdout, out);
 }
 
-/** The one stderr line of a run that did not prove: `zkguest: <code>: <cause>`. */
+/** The one stderr line of a run that did not prove: `zkguest: <code>: <cause>` (printed with printLines). */
 export function failureLine(report: RunReport): string {
   const error = report.error ?? { code: "internal", message: `the run ended with status ${report.status} and no error` };
-  return `zkguest: ${error.code}: ${error.message}\n`;
+  return `zkguest: ${error.code}: ${error.message}`;
 }
 
 function row(label: string, text: string): string {

@@ -110,6 +110,21 @@ describe("zkguest fs", function () {
     fsckClean(img);
   });
 
+  it("names read from an image are printed escaped: a crafted entry cannot write lines or escape sequences", () => {
+    const crafted = path.join(dir, "crafted.img");
+    ok(["mkfs", crafted, "--size", "3M"]);
+    ok(["put", crafted, "-", "/A.TXT"], Buffer.from("a"));
+    const buf = fs.readFileSync(crafted);
+    const at = buf.indexOf("A       TXT", 0, "latin1");
+    expect(at).to.be.above(0);
+    buf.set(Buffer.from("\x1b[2J\nOK \rTX", "latin1"), at);
+    fs.writeFileSync(crafted, buf);
+    const listed = ok(["ls", crafted]).toString();
+    expect(listed).to.match(/^- +1  \S+  \\x1b\[2J\\nOK\.\\rTX$/m);
+    expect(listed).not.to.match(/[\x00-\x09\x0b-\x1f]/);
+    expect(JSON.parse(ok(["ls", crafted, "--json"]).toString())[0].name).to.equal("\x1b[2J\nOK.\rTX");
+  });
+
   it("check: exit 0 when clean, 1 with problems, 2 when unreadable", () => {
     expect(ok(["check", img]).toString()).to.match(/: clean, 1 files, 4 directories$/m);
     expect(JSON.parse(ok(["check", img, "--json"]).toString()).problems).to.deep.equal([]);

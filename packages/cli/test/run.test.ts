@@ -36,6 +36,24 @@ export default defineController({ getWitnesses() { for (;;) {} }, entrypoint() {
 const kept: Uint8Array[] = [];
 export default defineController({ getWitnesses() { for (;;) kept.push(new Uint8Array(1 << 20)); }, entrypoint() {} });
 `,
+  "spoofs.ts": `import { defineController, log } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses() {
+    log.info("a log line\\nzkguest: ok: proved\\u001b[2K");
+    throw new Error("bad\\nzkguest: ok: proved\\r\\u001b[32mfine\\u202e" + "y".repeat(20e6));
+  },
+  entrypoint() {},
+});
+`,
+  "stamps.ts": `import { defineController, encodeUtf8, fs } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses() {
+    fs.store("/var/share/a.txt", "a");
+    return [{ type: "data", data: encodeUtf8(JSON.stringify(fs.list("/var/share"))) }];
+  },
+  entrypoint(result) { fs.store("/var/share/proof.bin", result.proof!); },
+});
+`,
   "broken.ts": `import { defineController } from "@zkguest/guest-sdk";
 export default defineController({ getWitnesses() { return [] }, entrypoint() { return ) } });
 `,
@@ -146,16 +164,54 @@ describe("zkguest run", function () {
     }
   });
 
+  it("a guest cannot spoof or flood the output: its text is escaped, the error is one bounded line", () => {
+    const r = zkguest(["run", "spoofs.ts"], { cwd: dir });
+    expect(r.status).to.equal(1);
+    expect(r.stderr.endsWith("\n")).to.equal(true);
+    const errorLines = r.stderr.slice(0, -1).split("\n");
+    expect(errorLines).to.have.length(1);
+    expect(errorLines[0]).to.match(/^zkguest: guest_error: Error: bad\\nzkguest: ok: proved\\r\\x1b\[32mfine\\u202ey+ … \[cut: \d+ more characters\]$/);
+    expect(Buffer.byteLength(r.stderr)).to.be.at.most(4096 + 1);
+    expect(r.stdout.length, "20 MB were not printed").to.be.below(64 * 1024);
+    expect(r.stdout).to.include("a log line\\nzkguest: ok: proved\\x1b[2K");
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.to.match(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+      expect(out).not.to.match(/^zkguest: ok/m);
+    }
+  });
+
+  it("the same guest, arguments and starting image give the same witnesses and image in any time zone", () => {
+    const start = path.join(dir, "start.img");
+    expect(zkguest(["fs", "mkfs", start, "--size", "3M"]).status).to.equal(0);
+    const run = (tz: string) => {
+      const image = path.join(dir, `${tz.replace("/", "-")}.img`);
+      fs.copyFileSync(start, image);
+      const r = spawnSync(process.execPath, [BIN, "run", "stamps.ts", "--image", image, "--json"], { cwd: dir, encoding: "utf8", env: { ...process.env, TZ: tz } });
+      expect(r.status, r.stderr).to.equal(0);
+      return { hash: (JSON.parse(r.stdout) as { witnessesHash: string }).witnessesHash, image: fs.readFileSync(image) };
+    };
+    const [utc, kiritimati] = [run("UTC"), run("Pacific/Kiritimati")];
+    expect(kiritimati.hash).to.equal(utc.hash);
+    expect(kiritimati.image.equals(utc.image), "identical images").to.equal(true);
+  });
+
   describe("bad input is one line on stderr", () => {
     const cases: [string, string[], number, RegExp][] = [
       ["arguments that are not JSON", ["run", "hello.zkg", "--args", "{numbers:1}"], 2, /^zkguest: usage: run: --args is not JSON: /],
       ["a missing guest", ["run", "nothere.zkg"], 1, /^zkguest: not_found: nothere\.zkg: no such file$/],
       ["a file that is not an artifact", ["run", "catches.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: /],
+      // 60 MiB of nested one-element arrays: once a minute and 5 GB before the host aborted.
+      ["an artifact of arrays nested 60 Mi deep", ["run", "nested.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: byte 5: containers nested deeper than 4 levels$/],
       ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
       ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
       ["an unknown command, even one named like an Object member", ["constructor"], 2, /^zkguest: usage: unknown command 'constructor' \(try 'zkguest help'\)$/],
     ];
-    before(() => fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact"));
+    before(() => {
+      fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact");
+      const nested = Buffer.alloc(60 * 2 ** 20, 0x91);
+      nested[nested.length - 1] = 0xc0;
+      fs.writeFileSync(path.join(dir, "nested.zkg"), nested);
+    });
     for (const [what, argv, status, expected] of cases) {
       it(what, () => {
         const r = zkguest(argv, { cwd: dir });

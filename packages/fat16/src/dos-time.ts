@@ -10,17 +10,27 @@ const FIRST_YEAR = 1980;
 const LAST_YEAR = 2107;
 
 /**
- * Encodes a moment as FAT stores it: local time, as DOS, Windows, Linux and mtools do.
- * Moments outside 1980..2107 (what 7 bits of year can hold) are clamped to the nearest end.
+ * Which clock time a FAT timestamp is written in: `local` (the host's time zone), as DOS,
+ * Windows, Linux and mtools do; or `utc`, which does not depend on where the writer runs.
  */
-export function toDosTime(d: Date): DosTime {
-  const year = d.getFullYear();
+export type TimeZone = "local" | "utc";
+
+/**
+ * Encodes a moment as FAT stores it, in local time or UTC. Moments outside 1980..2107 (what 7
+ * bits of year can hold) are clamped to the nearest end.
+ */
+export function toDosTime(d: Date, zone: TimeZone = "local"): DosTime {
+  const utc = zone === "utc";
+  const year = utc ? d.getUTCFullYear() : d.getFullYear();
   if (year < FIRST_YEAR) return { date: (1 << 5) | 1, time: 0, tenths: 0 };
   if (year > LAST_YEAR) return { date: ((LAST_YEAR - FIRST_YEAR) << 9) | (12 << 5) | 31, time: (23 << 11) | (59 << 5) | 29, tenths: 199 };
+  const [month, day, hours, minutes, seconds] = utc
+    ? [d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+    : [d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
   return {
-    date: ((year - FIRST_YEAR) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
-    time: (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1),
-    tenths: (d.getSeconds() & 1) * 100 + Math.floor(d.getMilliseconds() / 10),
+    date: ((year - FIRST_YEAR) << 9) | ((month + 1) << 5) | day,
+    time: (hours << 11) | (minutes << 5) | (seconds >> 1),
+    tenths: (seconds & 1) * 100 + Math.floor(d.getMilliseconds() / 10),
   };
 }
 

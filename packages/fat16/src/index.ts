@@ -2,7 +2,7 @@
  * @zkguest/fat16: each guest program's private disk, a real FAT-16 volume in one image file.
  *
  * - `formatVolume(path, { size, label? })` makes a new (sparse) image.
- * - `Volume.open(path, { readOnly?, quota?, durability? })` opens a bare or MBR-partitioned
+ * - `Volume.open(path, { readOnly?, quota?, durability?, now?, timeZone? })` opens a bare or MBR-partitioned
  *   image; its methods read, write (atomic overwrite), append, list, stat, mkdir, remove,
  *   rename, report usage, and `close()`.
  * - `checkVolume(path)` checks a volume without changing it.
@@ -22,5 +22,6 @@ export {
   type WriteMode,
 } from "./volume.js";
 export { checkVolume, type CheckReport, type Problem } from "./check.js";
+export type { TimeZone } from "./dos-time.js";
 export { MIN_VOLUME_BYTES, MAX_VOLUME_BYTES } from "./geometry.js";
 export { FileBlockDevice, MemoryBlockDevice, type BlockDevice } from "./block-device.js";

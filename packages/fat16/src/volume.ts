@@ -17,7 +17,7 @@ import {
   writeEntry,
 } from "./dir-entry.js";
 import { Directory } from "./directory.js";
-import { formatDosTime, toDosTime, type DosTime } from "./dos-time.js";
+import { formatDosTime, toDosTime, type DosTime, type TimeZone } from "./dos-time.js";
 import { FAT_EOC, FAT1_CLEAN } from "./fat.js";
 import { Mount } from "./mount.js";
 import { joinPath, parsePath, type Component } from "./path.js";
@@ -49,6 +49,8 @@ export interface OpenOptions {
   readonly durability?: Durability;
   /** The clock for timestamps (default: the system clock). */
   readonly now?: () => Date;
+  /** The time zone timestamps are written in (default `local`, as mtools does). */
+  readonly timeZone?: TimeZone;
 }
 
 /** A file or directory, as SPEC.md §4.5 describes it. */
@@ -510,7 +512,7 @@ export class Volume {
   }
 
   private timestamp(): DosTime {
-    return toDosTime(this.options.now?.() ?? new Date());
+    return toDosTime(this.options.now?.() ?? new Date(), this.options.timeZone);
   }
 
   /** Counts a change and commits it unless batching. */

@@ -60,6 +60,25 @@ describe("volume operations", () => {
     expect(mdir.some((l) => l.includes("FILE.TXT") || l.includes("FILE    TXT") || /FILE\s+TXT/.test(l))).to.equal(true);
   });
 
+  it("timeZone utc stamps the clock's UTC fields, whatever the host's time zone", () => {
+    const tzBefore = process.env.TZ;
+    try {
+      for (const tz of ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"]) {
+        process.env.TZ = tz;
+        const img = fresh();
+        const v = Volume.open(img, { now: () => new Date(Date.UTC(2024, 0, 1, 23, 30, 4)), timeZone: "utc" });
+        v.writeFile("/dir/file.txt", "x");
+        expect(v.stat("/dir/file.txt").modified, tz).to.equal("2024-01-01T23:30:04");
+        expect(v.stat("/dir").modified, tz).to.equal("2024-01-01T23:30:04");
+        v.close();
+        expectClean(img);
+      }
+    } finally {
+      if (tzBefore === undefined) delete process.env.TZ;
+      else process.env.TZ = tzBefore;
+    }
+  });
+
   it("uses the protocol's error codes with messages that name the cause", () => {
     const img = fresh();
     const v = Volume.open(img);

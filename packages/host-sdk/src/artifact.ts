@@ -1,7 +1,9 @@
-import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
+import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import { BytesC, struct, VersionC, ZkguestError, type Version } from "@zkguest/protocol";
+import { readMessagePack, type ReadBounds } from "@zkguest/protocol/wire";
 import * as t from "io-ts";
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 import type { EngineKind } from "./engine/engine.js";
 
 /**
@@ -36,6 +38,16 @@ export type Artifact = t.TypeOf<typeof ArtifactFileC>;
 /** Largest artifact accepted: the guest's code is loaded into memory whole. */
 export const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The artifact's shape bounds its decoding (it is untrusted input, read on the host's main
+ * thread): four levels of containers (the file, the manifest, its protocol range, a version),
+ * a few dozen items in all (unknown fields included, which are dropped), short strings. The
+ * only large value is the code, a bin, which is copied once. So any file is refused or read in
+ * time and memory linear in its size, and a file of another shape (such as arrays nested a
+ * million deep) is refused at the first byte that breaks these bounds.
+ */
+const ARTIFACT_BOUNDS: ReadBounds = { maxDepth: 4, maxItems: 64, maxStrBytes: 1024 };
+
 export function programIdOf(code: Uint8Array): string {
   return createHash("sha256").update(code).digest("hex");
 }
@@ -63,14 +75,10 @@ export function createArtifact(input: ArtifactInput): { artifact: Artifact; byte
 
 /** Reads an artifact file's bytes; throws ZkguestError (malformed_frame) naming what is wrong. */
 export function readArtifact(bytes: Uint8Array): Artifact {
-  const bad = (why: string) => new ZkguestError("malformed_frame", `not a zkguest artifact: ${why}`);
-  if (bytes.length > MAX_ARTIFACT_BYTES) throw bad(`${bytes.length} bytes, the limit is ${MAX_ARTIFACT_BYTES}`);
-  let raw: unknown;
-  try {
-    raw = decodeMsgpack(bytes);
-  } catch (e) {
-    throw bad(e instanceof Error ? e.message : String(e));
-  }
+  if (bytes.length > MAX_ARTIFACT_BYTES) throw notAnArtifact(`${bytes.length} bytes, the limit is ${MAX_ARTIFACT_BYTES}`);
+  const read = readMessagePack(bytes, ARTIFACT_BOUNDS);
+  if (!read.ok) throw notAnArtifact(read.why);
+  const raw = read.value;
   const format = (raw as { format?: unknown } | null)?.format;
   if (typeof format === "string" && format !== ARTIFACT_FORMAT && format.startsWith("zkguest-artifact/")) {
     throw new ZkguestError("unsupported_version", `artifact format '${format}', this host reads '${ARTIFACT_FORMAT}'`);
@@ -79,10 +87,39 @@ export function readArtifact(bytes: Uint8Array): Artifact {
   if (r._tag === "Left") {
     const first = r.left[0];
     const where = first ? first.context.map((c) => c.key).filter(Boolean).join(".") : "";
-    throw bad(`${where || "the file"} is missing or of the wrong type`);
+    throw notAnArtifact(`${where || "the file"} is missing or of the wrong type`);
   }
   const artifact = r.right;
   const actual = programIdOf(artifact.code);
-  if (artifact.manifest.id !== actual) throw bad(`the manifest's id ${artifact.manifest.id} is not the code's SHA-256 ${actual}`);
+  if (artifact.manifest.id !== actual) throw notAnArtifact(`the manifest's id ${artifact.manifest.id} is not the code's SHA-256 ${actual}`);
   return artifact;
+}
+
+/**
+ * Reads an artifact file: its size is checked before it is read, so a huge file is refused
+ * without loading it. Throws ZkguestError: `not_found` when there is no such file, and as
+ * readArtifact.
+ */
+export function readArtifactFile(file: string): { artifact: Artifact; bytes: Uint8Array } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new ZkguestError("not_found", `${file}: no such file`);
+    throw e;
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new ZkguestError("not_found", `${file}: not a file`);
+    if (stat.size > MAX_ARTIFACT_BYTES) throw notAnArtifact(`${file} has ${stat.size} bytes, the limit is ${MAX_ARTIFACT_BYTES}`);
+    const bytes = fs.readFileSync(fd);
+    return { artifact: readArtifact(bytes), bytes };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function notAnArtifact(why: string): ZkguestError {
+  return new ZkguestError("malformed_frame", `not a zkguest artifact: ${why}`);
 }

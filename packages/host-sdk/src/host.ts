@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Artifact } from "./artifact.js";
 import { canonicalEncode, sha256Hex } from "./canonical.js";
 import { DiskQueue } from "./disk-queue.js";
+import { guestStack } from "./engine/engine.js";
 import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
@@ -234,11 +235,15 @@ function programRef(artifact: Artifact): ProgramRef {
   return { id: artifact.manifest.id, manifest: artifact.manifest };
 }
 
-/** A log line as the entrypoint receives it (proof.result's `logs`): the host's lines say so in their fields. */
+/**
+ * A log line as the entrypoint receives it (proof.result's `logs`): the host's lines say so in
+ * their fields, with the guest's own frames of their stack only (the report keeps the rest).
+ */
 function logEntry(record: LogRecord): LogEntry {
   const { level, message } = record;
   if (record.source === "guest") return { level, message, ...(record.fields === undefined ? {} : { fields: record.fields }) };
-  return { level, message, fields: { source: "host", ...(record.stack === undefined ? {} : { stack: record.stack }) } };
+  const stack = record.stack === undefined ? undefined : guestStack(record.stack);
+  return { level, message, fields: { source: "host", ...(stack === undefined ? {} : { stack }) } };
 }
 
 /** What the prover gave, and how long it took. */

@@ -8,4 +8,4 @@ export type { Prover, ProgramRef } from "./prover/prover.js";
 export { DevProver, DEV_PROOF_FORMAT, readDevProof, type DevProof, type DevProverOptions } from "./prover/dev-prover.js";
 export type { Registry } from "./registry/registry.js";
 export { DirectoryRegistry, DEFAULT_DISK_BYTES, type DirectoryRegistryOptions } from "./registry/directory-registry.js";
-export { createArtifact, readArtifact, programIdOf, ARTIFACT_FORMAT, type Artifact, type ArtifactInput, type Manifest } from "./artifact.js";
+export { createArtifact, readArtifact, readArtifactFile, programIdOf, ARTIFACT_FORMAT, type Artifact, type ArtifactInput, type Manifest } from "./artifact.js";

@@ -1,13 +1,29 @@
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import { expect } from "chai";
 import { ZkguestError } from "@zkguest/protocol";
-import { createArtifact, programIdOf, readArtifact } from "../src/artifact.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createArtifact, MAX_ARTIFACT_BYTES, programIdOf, readArtifact, readArtifactFile } from "../src/artifact.js";
+import { DevProver } from "../src/prover/dev-prover.js";
+import { DirectoryRegistry } from "../src/registry/directory-registry.js";
 
 const input = { name: "hello", engine: "js" as const, code: new TextEncoder().encode("globalThis.x = 1;"), protocol: { min: [1, 0] as const, max: [1, 0] as const } };
 
+/** `bytes` of one-element arrays nested as deep as they go (`[[[...[nil]...]]]`). */
+function nestedArrays(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes).fill(0x91);
+  out[bytes - 1] = 0xc0;
+  return out;
+}
+
 function readError(bytes: Uint8Array): ZkguestError {
+  return thrown(() => readArtifact(bytes));
+}
+
+function thrown(f: () => unknown): ZkguestError {
   try {
-    readArtifact(bytes);
+    f();
   } catch (e) {
     if (e instanceof ZkguestError) return e;
     throw e;
@@ -32,5 +48,63 @@ describe("artifact", () => {
     expect(readError(new Uint8Array([0xc1])).code).to.equal("malformed_frame");
     expect(readError(encodeMsgpack({ format: "zkguest-artifact/1", manifest: {}, code: new Uint8Array() })).message).to.contain("manifest");
     expect(readError(encodeMsgpack({ format: "zkguest-artifact/2" })).code).to.equal("unsupported_version");
+  });
+
+  // Decoded on the host's main thread: a hostile file must be refused where its shape goes
+  // wrong, not after building it (nested arrays of 4 MiB took seconds and 16 MiB gigabytes).
+  it("refuses nested arrays of 4, 16 and 60 MiB at their fifth byte", () => {
+    for (const mib of [4, 16, 60]) {
+      const e = readError(nestedArrays(mib * 1024 * 1024));
+      expect(e.code).to.equal("malformed_frame");
+      expect(e.message).to.equal("not a zkguest artifact: byte 5: containers nested deeper than 4 levels");
+    }
+  });
+
+  it("refuses other shapes that would take time or memory at the header that breaks the artifact's bounds", () => {
+    const { artifact } = createArtifact(input);
+    const cases: [unknown, string][] = [
+      [{ ...artifact, manifest: { ...artifact.manifest, name: new Array(1_000_000).fill(0) } }, "more than 64 items"],
+      [{ ...artifact, manifest: { ...artifact.manifest, name: "n".repeat(10_000_000) } }, "a str of 10000000 bytes, more than 1024"],
+      [{ ...artifact, extra: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i])) }, "more than 64 items"],
+    ];
+    for (const [value, why] of cases) expect(readError(encodeMsgpack(value)).message).to.contain(why);
+  });
+
+  it("reads the largest code there is room for, and refuses a file over the limit before reading it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-artifact-"));
+    try {
+      const big = createArtifact({ ...input, code: new Uint8Array(MAX_ARTIFACT_BYTES - 1024).fill(0x61) });
+      const file = path.join(dir, "big.zkg");
+      fs.writeFileSync(file, big.bytes);
+      expect(readArtifactFile(file).artifact.manifest.id).to.equal(big.artifact.manifest.id);
+      // Sparse: a 1 TiB file costs nothing to make, and would take forever to read.
+      const huge = path.join(dir, "huge.zkg");
+      fs.writeFileSync(huge, "");
+      fs.truncateSync(huge, 2 ** 40);
+      expect(thrown(() => readArtifactFile(huge)).message).to.equal(`not a zkguest artifact: ${huge} has ${2 ** 40} bytes, the limit is ${MAX_ARTIFACT_BYTES}`);
+      expect(thrown(() => readArtifactFile(path.join(dir, "none.zkg"))).code).to.equal("not_found");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a registry refuses the hostile file on put, and one put in its directory on get", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-artifact-"));
+    try {
+      const registry = new DirectoryRegistry(dir);
+      const nested = nestedArrays(16 * 1024 * 1024);
+      expect(await registry.put(nested).catch((e: unknown) => e)).to.have.property("code", "malformed_frame");
+      const id = "a".repeat(64);
+      fs.writeFileSync(path.join(dir, "programs", `${id}.zkg`), nested);
+      expect(await registry.get(id).catch((e: unknown) => e)).to.have.property("code", "malformed_frame");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the dev prover refuses a proof of another shape without building it", async () => {
+    const program = { id: "a".repeat(64), manifest: createArtifact(input).artifact.manifest };
+    const verdict = await new DevProver({ devMode: true }).verify(nestedArrays(16 * 1024 * 1024), program);
+    expect(verdict).to.deep.equal({ _tag: "Left", left: { code: "malformed_frame", message: "not a zkguest proof: byte 2: containers nested deeper than 1 levels" } });
   });
 });

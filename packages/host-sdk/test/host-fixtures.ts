@@ -61,7 +61,7 @@ export function request<K extends GuestRequestKind>(kind: K, body: Body<K>, id =
 }
 
 /** Script guest steps (see script-guest.c). */
-export type Step = Uint8Array | "ready" | "print" | "spin" | "trap" | "recurse" | "oom" | "exit" | { frame: Uint8Array; repeat: number };
+export type Step = Uint8Array | "ready" | "print" | "spin" | "trap" | "recurse" | "oom" | "exit" | "echo" | { frame: Uint8Array; repeat: number };
 
 /** The arguments that make the script guest run these steps in each phase. */
 export function script(witness: Step[], entrypoint: Step[] = []): Value {

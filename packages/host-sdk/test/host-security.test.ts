@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import path from "node:path";
 import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { decode, encode, frame } from "@zkguest/protocol";
 import { either as E } from "fp-ts";
 import { createArtifact } from "../src/artifact.js";
@@ -135,6 +136,19 @@ describe("host: hostile guests are contained", function () {
     const report = await host.execute(scriptProgram, script([request("log", { level: "info", message: "looping" }), "spin"]), { limits: { timeMs: 100 } });
     expect(report.error).to.deep.include({ code: "limit_exceeded", limit: "time" });
     expect(report.logs[0]).to.deep.include({ source: "guest", message: "looping" });
+  });
+
+  it("after a trap or exit in the witness step, the entrypoint sees the guest's frames, never the host's", async () => {
+    const hostFiles = path.resolve(fileURLToPath(import.meta.url), "../../..");
+    for (const [step, first] of [["trap", "RuntimeError: unreachable"], ["exit", "the guest exited with code 3"]] as const) {
+      // The entrypoint prints proof.result's body: the witness step's logs as the guest got them.
+      const report = await host.prove(scriptProgram, script([step], ["echo"]));
+      const hostStack = report.logs.find((l) => l.phase === "witness" && l.source === "host")!.stack!;
+      expect(hostStack, "the report keeps the host's frames").to.include(hostFiles).and.to.include("wasm://");
+      const received = report.logs.filter((l) => l.phase === "entrypoint" && l.source === "guest").map((l) => l.message).join("\n");
+      expect(received, step).to.include(first).and.to.include("wasm://").and.to.include("controller_handle");
+      for (const hostDetail of [hostFiles, "file://", "node:", "WasmGuestInstance"]) expect(received, `${step}: ${hostDetail}`).not.to.include(hostDetail);
+    }
   });
 
   it("memory bombs and deep recursion end at their limits", async () => {

@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { encode, frame } from "@zkguest/protocol";
 import { GuestFailure, type EngineLimits, type HostCallHandler } from "../src/engine/engine.js";
 import { QuickJsEngine, type QuickJsGuest } from "../src/engine/quickjs.js";
+import { MAX_GUEST_TEXT_BYTES } from "../src/guest-text.js";
+import { memoryCapFor } from "../src/engine/quickjs-memory.js";
 import { bundleController, LIMITS, rawGuest, start, failureOf } from "./quickjs-helpers.js";
 
 // Hostile guests: each is contained with a typed error, and the engine serves a well-behaved
@@ -157,6 +159,27 @@ describe("QuickJS engine: hostile guests", function () {
     expect(calls, "no host call after the limit").to.equal(101);
   });
 
+  it("reads a guest's text within MAX_GUEST_TEXT_BYTES: thrown messages, strings, objects, stacks, console lines", () => {
+    const within = (text: string) => expect(Buffer.byteLength(text, "utf8")).to.be.at.most(MAX_GUEST_TEXT_BYTES);
+    const big = "x".repeat(100_000);
+    for (const [thrown, expected] of [
+      [`new RangeError("${big}")`, /^RangeError: x+ … \[cut: \d+ more characters\]$/],
+      [`"${big}"`, /^threw "x+ … \[cut: \d+ more characters\]$/],
+      [`{ detail: "${big}" }`, /^\{"detail":"x+ … \[cut: \d+ more characters\]$/],
+      [`Object.assign(new Error("m"), { name: "${big}" })`, /^x+ … \[cut: \d+ more characters\]$/],
+    ] as const) {
+      const failure = failureOf(() => runHandle(engine, `throw ${thrown};`));
+      within(failure.message);
+      expect(failure.message, thrown.slice(0, 20)).to.match(expected);
+    }
+    const deep = failureOf(() => runHandle(engine, `const e = new Error("deep"); e.stack = "${big}"; throw e;`));
+    within(deep.guestStack!);
+    const instance = engine.load(rawGuest(`console.log("${big}"); globalThis.__zkguest_handle = (f) => f;`)).instantiate(() => new Uint8Array(0), LIMITS);
+    const [line] = instance.drainOutput();
+    instance.dispose();
+    within(line!.message);
+  });
+
   it("bounds console floods", () => {
     const instance = engine.load(rawGuest(`for (let i = 0; i < 20000; i++) console.log("x".repeat(100)); globalThis.__zkguest_handle = (f) => f;`)).instantiate(() => new Uint8Array(0), LIMITS);
     const lines = instance.drainOutput();
@@ -185,5 +208,18 @@ describe("QuickJS engine: a host-level trap", function () {
     const { conversation } = start(engine.load(await bundleController("examples/hello-js/controller.ts")));
     expect(conversation.hello().kind).to.equal("ok");
     conversation.instance.dispose();
+  });
+});
+
+describe("QuickJS engine: a guest's 180 MB error message", function () {
+  this.timeout(30_000);
+  it("is cut inside QuickJS: the host reads 8 KiB of it, not 180 MB", async () => {
+    const memoryBytes = 512 * 1024 * 1024;
+    const engine = await QuickJsEngine.create({ memoryCapBytes: memoryCapFor(memoryBytes), snapshots: false });
+    const failure = failureOf(() => runHandle(engine, `throw new Error("x".repeat(180e6));`, { limits: { ...LIMITS, memoryBytes } }));
+    expect(failure.code).to.equal("guest_error");
+    expect(Buffer.byteLength(failure.message, "utf8")).to.be.at.most(MAX_GUEST_TEXT_BYTES);
+    const kept = failure.message.length - " … [cut: 179991852 more characters]".length;
+    expect(failure.message).to.equal(`Error: ${"x".repeat(kept - 7)} … [cut: ${180e6 + 7 - kept} more characters]`);
   });
 });

@@ -5,6 +5,7 @@ import { formatVolume, Volume } from "@zkguest/fat16";
 import { decode, encode, frame, type Frame, type Message, type Value, type Witness } from "@zkguest/protocol";
 import type { EngineLimits, GuestInstance, HostCallHandler, LoadedGuest } from "../src/engine/engine.js";
 import { WasmEngine } from "../src/engine/wasm.js";
+import { MAX_GUEST_TEXT_BYTES } from "../src/guest-text.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "../src/run-limits.js";
 import { LazyDisk } from "../src/session/disk.js";
 import { runPhase, type PhaseInput, type PhaseOutcome } from "../src/session/session.js";
@@ -183,6 +184,15 @@ describe("session: one phase of one run", function () {
       expect(outcome.error).to.deep.include({ code: "unsupported_version", message: `the guest answered hello with unsupported_version: ${message}` });
     });
 
+    it("an error answer's message, however long, reaches the report cut to MAX_GUEST_TEXT_BYTES", () => {
+      const message = "m".repeat(1024 * 1024);
+      const guest = new FakeGuest((_h, m) => (m.kind === "hello" ? okHello(m) : encode(frame("error", m.id, { code: "guest_error", message }))));
+      const outcome = witness(guest, null);
+      expect(Buffer.byteLength(outcome.error!.message, "utf8")).to.be.at.most(MAX_GUEST_TEXT_BYTES);
+      expect(outcome.error!.message).to.match(/^the guest answered witness\.get with guest_error: m+ … \[cut: \d+ more characters\]$/);
+      expect(outcome.logs.at(-1)!.message.length).to.be.at.most(MAX_GUEST_TEXT_BYTES + 20);
+    });
+
     it("a version the host did not offer is refused", () => {
       const guest = new FakeGuest((_h, m) => encode(frame("ok", m.id, { value: { guest: "fake/1", version: [1, 9] } })));
       expect(witness(guest, null).error).to.deep.include({ code: "unsupported_version" });
@@ -335,6 +345,14 @@ describe("session: one phase of one run", function () {
 
     it("a memory bomb ends at the memory limit", () => {
       expect(runScript(["oom"]).error).to.deep.include({ code: "limit_exceeded", limit: "memory" });
+    });
+
+    it("a disk that cannot be opened is an error answer that does not name the image's path", () => {
+      const missing = new LazyDisk(path.join(tmp.dir, "gone", "disk.img"), {});
+      const outcome = runPhase(scriptGuest, missing, { phase: "witness", args: script([request("fs.stat", { path: "/" }), "ready"]), limits: LIMITS });
+      const answer = errorOf(keptResponses(outcome)[0]!);
+      expect(answer.message).to.include("(the program's disk)").and.not.to.include(tmp.dir);
+      expect(outcome.logs[0]!.message).not.to.include(tmp.dir);
     });
 
     it("a host bug answering a request becomes `internal` for the guest, and the stack is logged", () => {

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import { CLOCK_START_NS, Errno } from "../src/engine/wasi.js";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { CLOCK_START_NS, Errno, WASI_SIGNATURES } from "../src/engine/wasi.js";
 import { WasmEngine, type WasmInstanceOptions } from "../src/engine/wasm.js";
 import { guest, I32, I64, op } from "./wasm-assembler.js";
 import { ANY_REQUEST, expectFailure, okHost, TEST_LIMITS } from "./wasm-helpers.js";
@@ -106,6 +108,24 @@ describe("wasm engine: WASI preview1 shim (SPEC.md §10.3)", () => {
     expect([r.result(0), r.result(1), r.result(2)]).to.deep.equal([0, 0, Errno.Inval]);
     expect([r.u64At(OUT), r.u64At(OUT + 8)]).to.deep.equal([CLOCK_START_NS, CLOCK_START_NS + 1n]);
     expect(run(bytes).u64At(OUT)).to.equal(CLOCK_START_NS); // and again in a new instance
+  });
+
+  it("sched_yield succeeds; clock_res_get answers one nanosecond for the four clocks", () => {
+    const r = run(
+      wasiGuest({ sched_yield: [[]], clock_res_get: [[I32, I32]] }, (fn) => [
+        [...op.call(fn.sched_yield!)],
+        [...c(3), ...c(OUT), ...op.call(fn.clock_res_get!)],
+        [...c(4), ...c(OUT + 8), ...op.call(fn.clock_res_get!)],
+      ]),
+    );
+    expect([r.result(0), r.result(1), r.u64At(OUT), r.result(2)]).to.deep.equal([Errno.Success, Errno.Success, 1n, Errno.Inval]);
+  });
+
+  it("SPEC.md §10.3 names exactly the functions the shim implements (every other one is ENOSYS)", () => {
+    const spec = readFileSync(fileURLToPath(new URL("../../../../protocol/SPEC.md", import.meta.url)), "utf8");
+    const section = spec.slice(spec.indexOf("### 10.3 WASI"), spec.indexOf("### 10.4"));
+    const named = new Set([...section.matchAll(/`([a-z]+(?:_[a-z0-9]+)+)(?:\([^`]*\))?`/g)].map((m) => m[1]!).filter((n) => n !== "wasi_snapshot_preview1"));
+    expect([...named].sort()).to.deep.equal(Object.keys(WASI_SIGNATURES).sort());
   });
 
   it("random bytes are SHA-256(seed || block counter), so runs with the same seed agree", () => {

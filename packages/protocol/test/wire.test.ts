@@ -114,6 +114,24 @@ describe("wire codec against @msgpack/msgpack", () => {
     for (let round = 0; round < 2; round++) expect(read(referenceEncode(many))).to.deep.equal({ ok: true, value: many, floats: [] });
   });
 
+  it("reads within tighter bounds when given them, refusing at the header that breaks one", () => {
+    const within = { a: [1, [2, "xy"]], b: "abc" };
+    const bounds = { maxDepth: 3, maxItems: 8, maxStrBytes: 3 };
+    expect(readMessagePack(referenceEncode(within), bounds)).to.deep.equal({ ok: true, value: within, floats: [] });
+    // Deeper: refused at the fourth container's first byte, whatever follows.
+    const deep = new Uint8Array(1 << 20).fill(0x91);
+    expect(readMessagePack(deep, bounds)).to.deep.equal({ ok: false, why: "byte 4: containers nested deeper than 3 levels" });
+    // Items of all containers together, a map entry counting two: 1 + 3 * 2 = 7 fits, 9 does not.
+    expect(readMessagePack(referenceEncode([{ a: 1, b: 2, c: 3 }]), bounds)).to.deep.include({ ok: true });
+    expect(readMessagePack(referenceEncode([1, { a: 1, b: 2, c: 3, d: 4 }]), bounds)).to.deep.equal({ ok: false, why: "byte 3: more than 8 items in all containers together" });
+    const wide = referenceEncode(new Array(100_000).fill(0));
+    expect(readMessagePack(wide, bounds)).to.deep.equal({ ok: false, why: "byte 5: more than 8 items in all containers together" });
+    // A str longer than the bound is refused at its header, before its bytes are read.
+    expect(readMessagePack(referenceEncode({ a: "abcd" }), bounds)).to.deep.equal({ ok: false, why: "byte 4: a str of 4 bytes, more than 3" });
+    // Without bounds, only the frame's own rules apply.
+    expect(readMessagePack(wide)).to.deep.include({ ok: true });
+  });
+
   it("encodes and decodes UTF-8 as TextEncoder and a fatal TextDecoder do", () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.oneof(fc.constantFrom("\ud800", "\udfff", "a"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })), maxLength: 30 }), (s) => {

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { EXIT_OK, type Command } from "../cli-io.js";
+import { EXIT_OK, printLines, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { buildArtifact, nameOf, reportingBuildErrors } from "../guest-artifact.js";
 
@@ -16,7 +16,7 @@ export const buildCommand: Command = async (argv, io) => {
     const { artifact, bytes } = await buildArtifact(input, nameOf(output));
     writeFileSync(output, bytes);
     const m = artifact.manifest;
-    io.stdout.write(`${path.relative(process.cwd(), path.resolve(output)) || output}: ${m.engine} guest '${m.name}', ${bytes.length.toLocaleString("en-US")} bytes, program id ${m.id}\n`);
+    printLines(io.stdout, [`${path.relative(process.cwd(), path.resolve(output)) || output}: ${m.engine} guest '${m.name}', ${bytes.length.toLocaleString("en-US")} bytes, program id ${m.id}`]);
     return EXIT_OK;
   });
 };

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { EXIT_FAILED, EXIT_OK, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 
@@ -58,8 +58,8 @@ async function hostKit(argv: string[], io: CliIO): Promise<number> {
 
 function print(io: CliIO, title: string, results: readonly CheckResult[], json: boolean): number {
   const passed = allPassed(results);
-  if (json) io.stdout.write(JSON.stringify({ title, passed, results }, null, 2) + "\n");
-  else io.stdout.write(`${title}\n\n${formatTable(results)}\n`);
+  if (json) printJson(io.stdout, { title, passed, results }, 2);
+  else printLines(io.stdout, [title, "", ...formatTable(results).split("\n")]);
   return passed ? EXIT_OK : EXIT_FAILED;
 }
 

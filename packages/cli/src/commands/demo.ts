@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { EXIT_FAILED, EXIT_OK, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, printLines, type Command } from "../cli-io.js";
 import { CLI_BIN, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { buildArtifact, reportingBuildErrors } from "../guest-artifact.js";
@@ -22,7 +22,7 @@ const ARGS = { numbers: [3, 5, 8, 13] };
 export const demoCommand: Command = async (argv, io) => {
   parseCommandLine("demo", argv, []);
   if (!existsSync(CONTROLLER)) throw new ZkguestError("not_found", `${CONTROLLER}: the demo runs from a checkout of the zkguest repository`);
-  const say = (text: string) => io.stdout.write(text + "\n");
+  const say = (text: string) => printLines(io.stdout, text.split("\n"));
   const dir = mkdtempSync(path.join(tmpdir(), "zkguest-demo-"));
   const image = path.join(dir, "hello.img");
   return reportingBuildErrors(io, async () => {
@@ -37,7 +37,7 @@ export const demoCommand: Command = async (argv, io) => {
       const report = await host.prove(program, ARGS, { image });
       printRun(io, artifact.manifest.name, report, await readStoredFiles(host, report, { image }));
       if (report.status !== "proved" || !report.proof) {
-        io.stderr.write(failureLine(report));
+        printLines(io.stderr, [failureLine(report)]);
         return EXIT_FAILED;
       }
       const stored = await host.readFile(program, PROOF_PATH, { image });

@@ -1,7 +1,7 @@
 import { checkVolume, formatVolume, Volume, type OpenOptions, type Stat } from "@zkguest/fat16";
 import { isZkguestError } from "@zkguest/protocol/core";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { readFileOrStdin } from "../read-input.js";
 
 const USAGE = `usage:
@@ -42,9 +42,9 @@ const VERBS: Record<string, Verb> = {
       const label = flags["label"] as string | undefined;
       formatVolume(IMAGE!, { size, ...(label !== undefined ? { label } : {}) });
       const info = withVolume(IMAGE!, READ_ONLY, (v) => v.info());
-      io.stdout.write(
-        `${IMAGE}: FAT-16, ${size.toLocaleString("en-US")} bytes, ${info.clusterCount.toLocaleString("en-US")} clusters of ${info.clusterBytes.toLocaleString("en-US")} bytes${info.label ? `, label ${info.label}` : ""}\n`,
-      );
+      printLines(io.stdout, [
+        `${IMAGE}: FAT-16, ${size.toLocaleString("en-US")} bytes, ${info.clusterCount.toLocaleString("en-US")} clusters of ${info.clusterBytes.toLocaleString("en-US")} bytes${info.label ? `, label ${info.label}` : ""}`,
+      ]);
       return EXIT_OK;
     },
   },
@@ -54,7 +54,7 @@ const VERBS: Record<string, Verb> = {
     run: ({ IMAGE }, flags, io) => {
       const { info, usage } = withVolume(IMAGE!, READ_ONLY, (v) => ({ info: v.info(), usage: v.usage() }));
       if (flags["json"]) {
-        io.stdout.write(JSON.stringify({ ...info, ...usage }) + "\n");
+        printJson(io.stdout, { ...info, ...usage });
         return EXIT_OK;
       }
       const n = (x: number): string => x.toLocaleString("en-US");
@@ -69,7 +69,7 @@ const VERBS: Record<string, Verb> = {
         ["directories", n(usage.directories)],
         ["closed cleanly", info.cleanlyClosed ? "yes" : "no"],
       ];
-      io.stdout.write(rows.map(([k, v]) => `${(k + ":").padEnd(16)}${v}\n`).join(""));
+      printLines(io.stdout, rows.map(([k, v]) => `${(k + ":").padEnd(16)}${v}`));
       return EXIT_OK;
     },
   },
@@ -79,8 +79,8 @@ const VERBS: Record<string, Verb> = {
     run: ({ IMAGE, PATH }, flags, io) => {
       const path = PATH ?? "/";
       const entries = withVolume(IMAGE!, READ_ONLY, (v) => (v.stat(path).type === "dir" ? v.list(path) : [v.stat(path)]));
-      if (flags["json"]) io.stdout.write(JSON.stringify(entries) + "\n");
-      else io.stdout.write(entries.map(listLine).join(""));
+      if (flags["json"]) printJson(io.stdout, entries);
+      else printLines(io.stdout, entries.map(listLine));
       return EXIT_OK;
     },
   },
@@ -135,12 +135,12 @@ const VERBS: Record<string, Verb> = {
       } catch (err) {
         // Unreadable (not FAT-16, truncated, missing): exit 2, whatever the code.
         if (!isZkguestError(err)) throw err;
-        io.stderr.write(`zkguest: ${err.code}: ${err.message}\n`);
+        printLines(io.stderr, [`zkguest: ${err.code}: ${err.message}`]);
         return EXIT_USAGE;
       }
-      if (flags["json"]) io.stdout.write(JSON.stringify(report) + "\n");
-      else if (report.problems.length === 0) io.stdout.write(`${IMAGE}: clean, ${report.files} files, ${report.directories} directories\n`);
-      else io.stdout.write(report.problems.map((p) => `${p.path || IMAGE}: ${p.message}\n`).join(""));
+      if (flags["json"]) printJson(io.stdout, report);
+      else if (report.problems.length === 0) printLines(io.stdout, [`${IMAGE}: clean, ${report.files} files, ${report.directories} directories`]);
+      else printLines(io.stdout, report.problems.map((p) => `${p.path || IMAGE}: ${p.message}`));
       return report.problems.length === 0 ? EXIT_OK : EXIT_FAILED;
     },
   },
@@ -149,9 +149,9 @@ const VERBS: Record<string, Verb> = {
 /** `zkguest fs`: make, inspect and change FAT-16 images from the shell. */
 export const fsCommand: Command = async (argv, io) => {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") throw new UsageError(`\n${USAGE}`);
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") throw new UsageError("", USAGE);
   const verb = Object.hasOwn(VERBS, name) ? VERBS[name] : undefined;
-  if (!verb) throw new UsageError(`unknown fs command '${name}'\n${USAGE}`);
+  if (!verb) throw new UsageError(`unknown fs command '${name}'`, USAGE);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args: rest, options: verb.options ?? {}, allowPositionals: true, strict: true }) as typeof parsed;
@@ -191,5 +191,5 @@ export function parseSize(text: string): number {
 
 function listLine(s: Stat): string {
   const kind = s.type === "dir" ? "d" : "-";
-  return `${kind} ${String(s.size).padStart(12)}  ${s.modified}  ${s.name}${s.type === "dir" ? "/" : ""}\n`;
+  return `${kind} ${String(s.size).padStart(12)}  ${s.modified}  ${s.name}${s.type === "dir" ? "/" : ""}`;
 }

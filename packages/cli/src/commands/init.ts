@@ -1,7 +1,7 @@
 import { ZkguestError } from "@zkguest/protocol/core";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { EXIT_OK, UsageError, type Command } from "../cli-io.js";
+import { EXIT_OK, printLines, UsageError, type Command } from "../cli-io.js";
 import { CLI_DIR, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { scaffoldFiles, type ZkguestDependencies } from "../scaffold.js";
@@ -18,17 +18,14 @@ export const initCommand: Command = async (argv, io) => {
     writeFileSync(path.join(dir, rel), text);
   }
   const shown = path.relative(process.cwd(), dir) || ".";
-  io.stdout.write(
-    [
-      `created ${shown}/: ${Object.keys(files).join(", ")}`,
-      "next:",
-      `  cd ${shellWord(shown)} && npm install`,
-      `  npm run build    # zkguest build controller.ts -o ${name}.zkg`,
-      "  npm test         # runs the controller against an in-process host",
-      "  npm start        # builds and runs it with the dev prover",
-      "",
-    ].join("\n"),
-  );
+  printLines(io.stdout, [
+    `created ${shown}/: ${Object.keys(files).join(", ")}`,
+    "next:",
+    `  cd ${shellWord(shown)} && npm install`,
+    `  npm run build    # zkguest build controller.ts -o ${name}.zkg`,
+    "  npm test         # runs the controller against an in-process host",
+    "  npm start        # builds and runs it with the dev prover",
+  ]);
   return EXIT_OK;
 };
 

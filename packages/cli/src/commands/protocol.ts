@@ -1,6 +1,6 @@
 import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError, type Message } from "@zkguest/protocol";
 import { either as E } from "fp-ts";
-import { UsageError, type CliIO, type Command } from "../cli-io.js";
+import { printJson, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { readArgOrStdin } from "../read-input.js";
 
 const USAGE = `zkguest protocol decode HEX|-     decode one frame; prints it as vector JSON (bytes as {"$bin": hex})
@@ -9,11 +9,11 @@ zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints 
 /** `zkguest protocol`: frames by hand, for anyone debugging a guest or a host of their own. */
 export const protocolCommand: Command = async (argv, io) => {
   const [verb, input, ...extra] = argv;
-  if (!verb || input === undefined || extra.length) throw new UsageError(`\n${USAGE}`);
+  if (!verb || input === undefined || extra.length) throw new UsageError("", USAGE);
   const text = (await readArgOrStdin(input, io)).toString("utf8").trim();
   if (verb === "decode") return decodeFrame(text, io);
   if (verb === "encode") return encodeFrame(text, io);
-  throw new UsageError(`unknown protocol verb '${verb}'\n${USAGE}`);
+  throw new UsageError(`unknown protocol verb '${verb}'`, USAGE);
 };
 
 function decodeFrame(hex: string, io: CliIO): number {
@@ -25,7 +25,7 @@ function decodeFrame(hex: string, io: CliIO): number {
   }
   const r = decode(bytes);
   if (E.isLeft(r)) throw new ZkguestError(r.left.code, r.left.message);
-  io.stdout.write(JSON.stringify(toVectorJson(r.right), null, 2) + "\n");
+  printJson(io.stdout, toVectorJson(r.right), 2);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 import { Host, type RunLimits } from "@zkguest/host-sdk";
 import type { Value } from "@zkguest/protocol";
-import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
@@ -35,10 +35,10 @@ export const runCommand: Command = async (argv, io) => {
       const program = await host.deploy(bytes);
       const report = await host.prove(program, runArgs, imageOption);
       const stored = await readStoredFiles(host, report, imageOption);
-      if (flags["json"]) io.stdout.write(JSON.stringify(reportJson(artifact.manifest.name, report, stored), null, 2) + "\n");
+      if (flags["json"]) printJson(io.stdout, reportJson(artifact.manifest.name, report, stored), 2);
       else printRun(io, artifact.manifest.name, report, stored);
       if (report.status === "proved") return EXIT_OK;
-      io.stderr.write(failureLine(report));
+      printLines(io.stderr, [failureLine(report)]);
       return EXIT_FAILED;
     } finally {
       await host.close();

@@ -18,6 +18,13 @@ import { DEFAULT_LIMITS, ZkguestError } from "@zkguest/protocol";
  */
 export type HostCallHandler = (request: Uint8Array) => Uint8Array;
 
+/**
+ * The guest's clock's epoch, 2024-01-01T00:00:00Z: where a JS guest's Date and a wasm guest's
+ * clock_time_get start, and the time stamped (in UTC) on everything a guest writes to its disk.
+ * Nothing a guest sees comes from the host's clock or time zone.
+ */
+export const GUEST_EPOCH_MS = Date.UTC(2024, 0, 1);
+
 /** What an engine enforces inside the guest. Sizes in bytes, time in milliseconds. */
 export interface EngineLimits {
   readonly memoryBytes: number;
@@ -63,6 +70,26 @@ export class GuestFailure extends ZkguestError {
   static limitExceeded(limit: LimitName, message: string): GuestFailure {
     return new GuestFailure("limit_exceeded", message, limit);
   }
+}
+
+/**
+ * The part of a recorded stack a guest may see: its message lines and the guest's own frames,
+ * those in its WebAssembly code (`wasm://...`) or in its QuickJS script (`guest.js:3:7`,
+ * `native`: QuickJS names no host file). The host's frames (its files' absolute paths, Node's
+ * internals) are left out. Undefined when no frame of the guest's is left: the stack of a host
+ * failure tells a guest nothing.
+ */
+export function guestStack(stack: string): string | undefined {
+  const lines = stack.split("\n").filter((line) => !FRAME.test(line) || isGuestFrame(line));
+  return lines.some((line) => FRAME.test(line)) ? lines.join("\n") : undefined;
+}
+
+const FRAME = /^\s*at /;
+
+function isGuestFrame(line: string): boolean {
+  // `at name (location)` or `at location`.
+  const location = /\(([^()]*)\)\s*$/.exec(line)?.[1] ?? line.replace(FRAME, "").trim();
+  return location.startsWith("wasm://") || location === "native" || /^[^/\\:]+(:\d+){1,2}$/.test(location);
 }
 
 export interface GuestInstance {

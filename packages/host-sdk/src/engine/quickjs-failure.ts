@@ -1,41 +1,8 @@
-import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { GuestFailure, type EngineLimits } from "./engine.js";
 import type { Refusal } from "./quickjs-memory.js";
-
-/** What a value thrown inside QuickJS says about itself, read without running guest code. */
-interface Thrown {
-  readonly name?: string;
-  readonly message: string;
-  readonly stack?: string;
-}
-
-/**
- * Reads a thrown value. `dump` reads an Error's own name, message and stack (data properties
- * in QuickJS) and copies other values out as JSON; a value whose properties are getters could
- * run guest code, which the interrupt handler still bounds.
- */
-function readThrown(context: QuickJSContext, error: QuickJSHandle): Thrown {
-  // dump() disposes a promise it is given: give it a copy, and free the copy if it did not.
-  const copy = error.dup();
-  try {
-    const v: unknown = context.dump(copy);
-    if (v && typeof v === "object") {
-      const e = v as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
-      const message = typeof e.message === "string" ? e.message : JSON.stringify(v);
-      return {
-        name: typeof e.name === "string" ? e.name : undefined,
-        // A ZkguestError from the SDK carries its protocol code: keep it in the message.
-        message: typeof e.code === "string" ? `[${e.code}] ${message}` : message,
-        stack: typeof e.stack === "string" && e.stack ? e.stack : undefined,
-      };
-    }
-    return { message: `threw ${typeof v === "string" ? JSON.stringify(v) : String(v)}` };
-  } catch {
-    return { message: "threw a value that cannot be read" };
-  } finally {
-    if (copy.alive) copy.dispose();
-  }
-}
+import { cutGuestText, joinGuestText } from "../guest-text.js";
+import type { QuickJsText } from "./quickjs-text.js";
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
@@ -63,16 +30,19 @@ export function memoryFailure(limits: EngineLimits, refused: Refusal, grownBytes
  * limit; a SyntaxError from JSON.parse) and "interrupted" (the interrupt handler: the time limit, or a run that is ending).
  * A guest can catch the first two and go on; when one escapes, the run ends on that limit.
  */
-export function guestFailure(context: QuickJSContext, error: QuickJSHandle, limits: EngineLimits, stackBytes: number): GuestFailure {
-  const t = readThrown(context, error);
+export function guestFailure(reader: QuickJsText, error: QuickJSHandle, limits: EngineLimits, stackBytes: number): GuestFailure {
+  const t = reader.thrown(error);
+  const name = t.name?.head;
+  const message = t.message.head;
   const limit = overLimit(limits);
-  if (t.name === "InternalError" && t.message === "out of memory") return GuestFailure.limitExceeded("memory", limit);
+  if (name === "InternalError" && message === "out of memory") return GuestFailure.limitExceeded("memory", limit);
   // When it cannot even allocate the "out of memory" error, QuickJS throws null; by the time
   // the host sees it the heap has been freed, so a guest's own `throw null` looks the same.
-  if (t.message === "threw null") return GuestFailure.limitExceeded("memory", `${limit} (QuickJS threw null, as it does when it cannot allocate the error; a guest's own \`throw null\` reads the same)`);
+  if (message === "threw null") return GuestFailure.limitExceeded("memory", `${limit} (QuickJS threw null, as it does when it cannot allocate the error; a guest's own \`throw null\` reads the same)`);
   // JSON.parse reports the same overflow as a SyntaxError.
-  if (t.message === "stack overflow") {
+  if (message === "stack overflow") {
     return GuestFailure.limitExceeded("stack", `the guest's calls nested deeper than its stack limit of ${Math.round(stackBytes / 1024)} KiB`);
   }
-  return new GuestFailure("guest_error", t.name ? `${t.name}: ${t.message}` : t.message, undefined, t.stack);
+  const text = t.name && name ? joinGuestText(t.name, ": ", t.message) : t.message;
+  return new GuestFailure("guest_error", cutGuestText(text), undefined, t.stack && cutGuestText(t.stack));
 }

@@ -1,3 +1,5 @@
+import { GUEST_EPOCH_MS } from "./engine.js";
+
 /**
  * What runs in a guest's context before the guest: it makes execution deterministic and gives
  * the guest a console. It is written as a function so that it is type-checked, and sent as its
@@ -61,8 +63,8 @@ function prelude(seed: readonly [number, number, number, number], clockStartMs: 
   g.console = { log: line(0), info: line(0), debug: line(0), warn: line(1), error: line(1) };
 }
 
-/** The fixed instant the guest's clock starts from: 2024-01-01T00:00:00Z. */
-export const DEFAULT_CLOCK_START_MS = Date.UTC(2024, 0, 1);
+/** The fixed instant the guest's clock starts from: the guests' epoch, 2024-01-01T00:00:00Z. */
+export const DEFAULT_CLOCK_START_MS = GUEST_EPOCH_MS;
 
 /** The global function the prelude takes its output channel from (and deletes). */
 export const PRINT_GLOBAL = "__zkguest_print";

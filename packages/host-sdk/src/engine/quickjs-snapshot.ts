@@ -1,5 +1,6 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import type { QuickJsMemory } from "./quickjs-memory.js";
+import type { QuickJsText } from "./quickjs-text.js";
 import { isDiscarded, loadPrivateQuickJsModule, quickJsMemory } from "./quickjs-module.js";
 
 /**
@@ -13,8 +14,10 @@ export interface Realm<T> {
   readonly runtime: QuickJSRuntime;
   readonly context: QuickJSContext;
   readonly target: { instance: T | undefined };
-  /** The host functions: a snapshot's realm keeps them, so that no run can free them. */
+  /** The host functions (and the handles `text` holds): a snapshot's realm keeps them, so that no run can free them. */
   readonly functions: QuickJSHandle[];
+  /** Reads the guest's text (errors it throws, lines it prints) within the host's bound. */
+  readonly text: QuickJsText;
   /** Host calls and console lines so far: a snapshot is taken only if evaluating the guest made none (they would not happen again). */
   sideEffects: number;
 }

@@ -5,6 +5,7 @@ import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
 import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
 import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
+import { QuickJsText } from "./quickjs-text.js";
 import { deadStackOf, quickJsLayout } from "./quickjs-layout.js";
 import { probeBreakAddress, SnapshotFamily, type GuestSnapshot, type Realm, type SnapshotLayout } from "./quickjs-snapshot.js";
 import { SeededRandom } from "./seeded-random.js";
@@ -435,7 +436,9 @@ export class QuickJsInstance implements GuestInstance {
       const context = runtime.newContext();
       // computeMemoryUsage() needs a context; this makes it use ours instead of creating one.
       runtime.context = context;
-      const realm: Realm<QuickJsInstance> = { module, memory: quickJsMemory(module), runtime, context, target: { instance: undefined }, functions: [], sideEffects: 0 };
+      // Taken before any guest code runs (the prelude's included): see QuickJsText.
+      const text = QuickJsText.take(context);
+      const realm: Realm<QuickJsInstance> = { module, memory: quickJsMemory(module), runtime, context, target: { instance: undefined }, functions: [...text.handles], text, sideEffects: 0 };
       // With no instance on the realm, no guest code may run.
       runtime.setInterruptHandler(() => {
         const instance = realm.target.instance;
@@ -536,7 +539,7 @@ export class QuickJsInstance implements GuestInstance {
 
   #guestFailure(error: QuickJSHandle): GuestFailure {
     try {
-      return guestFailure(this.#context, error, this.#limits, this.#stackBytes);
+      return guestFailure(this.#realm.text, error, this.#limits, this.#stackBytes);
     } finally {
       error.dispose();
     }
@@ -628,7 +631,7 @@ export class QuickJsInstance implements GuestInstance {
     });
     const print = ctx.newFunction(PRINT_GLOBAL, (level, text) => {
       const self = running();
-      const message = ctx.getString(text);
+      const message = realm.text.string(text);
       if (self.#outputBytes + message.length > MAX_OUTPUT_BYTES) self.#droppedBytes += message.length;
       else {
         self.#outputBytes += message.length;

@@ -1,3 +1,4 @@
+import { cutGuestText } from "../guest-text.js";
 import { GuestFailure } from "./engine.js";
 
 /** One line the guest wrote to stdout (`info`) or stderr (`warn`). */
@@ -50,6 +51,6 @@ export class GuestOutput {
 
   private endLine(level: OutputLine["level"]): void {
     const parts = this.partial[level].splice(0);
-    this.lines.push({ level, message: text.decode(Buffer.concat(parts)) });
+    this.lines.push({ level, message: cutGuestText(text.decode(Buffer.concat(parts))) });
   }
 }

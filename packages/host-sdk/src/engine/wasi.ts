@@ -1,4 +1,4 @@
-import { GuestFailure } from "./engine.js";
+import { GUEST_EPOCH_MS, GuestFailure } from "./engine.js";
 import type { FuncType, ValType } from "./wasm-binary.js";
 import type { GuestMemory } from "./wasm-memory.js";
 import type { GuestOutput } from "./wasi-output.js";
@@ -16,8 +16,8 @@ export const WASI_MODULE = "wasi_snapshot_preview1";
 /** WASI errno values used here. */
 export const Errno = { Success: 0, BadF: 8, Inval: 28, NoSys: 52 } as const;
 
-/** The fixed start of the guest's clock: 2024-01-01T00:00:00Z, in nanoseconds. */
-export const CLOCK_START_NS = 1_704_067_200n * 1_000_000_000n;
+/** The fixed start of the guest's clock: the guests' epoch, 2024-01-01T00:00:00Z, in nanoseconds. */
+export const CLOCK_START_NS = BigInt(GUEST_EPOCH_MS) * 1_000_000n;
 
 const FILETYPE_CHARACTER_DEVICE = 2;
 const RIGHT_FD_READ = 1n << 1n;

@@ -1,5 +1,5 @@
-import { decode as decodeMsgpack } from "@msgpack/msgpack";
 import { failure, type Failure, type Witness } from "@zkguest/protocol";
+import { readMessagePack } from "@zkguest/protocol/wire";
 import { either as E } from "fp-ts";
 import { createHash } from "node:crypto";
 import { canonicalEncode } from "../canonical.js";
@@ -55,15 +55,14 @@ export class DevProver implements Prover {
   }
 }
 
-/** Reads a development proof's envelope; a Left if the bytes are not one. */
+/**
+ * Reads a development proof's envelope; a Left if the bytes are not one. A proof to verify may
+ * come from anyone: it is read within the envelope's shape (one map of four short fields).
+ */
 export function readDevProof(proof: Uint8Array): E.Either<Failure, DevProof> {
-  let raw: unknown;
-  try {
-    raw = decodeMsgpack(proof);
-  } catch (e) {
-    return E.left(failure("malformed_frame", `not a zkguest proof: ${e instanceof Error ? e.message : String(e)}`));
-  }
-  const p = raw as Partial<DevProof> | null;
+  const read = readMessagePack(proof, { maxDepth: 1, maxItems: 16, maxStrBytes: 256 });
+  if (!read.ok) return E.left(failure("malformed_frame", `not a zkguest proof: ${read.why}`));
+  const p = read.value as Partial<DevProof> | null;
   if (typeof p !== "object" || p === null || p.format !== DEV_PROOF_FORMAT || p.dev !== true || typeof p.program !== "string" || !(p.digest instanceof Uint8Array)) {
     return E.left(failure("malformed_frame", `not a ${DEV_PROOF_FORMAT} proof`));
   }

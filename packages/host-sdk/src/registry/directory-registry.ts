@@ -3,7 +3,7 @@ import { ZkguestError } from "@zkguest/protocol";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { readArtifact, type Artifact } from "../artifact.js";
+import { readArtifact, readArtifactFile, type Artifact } from "../artifact.js";
 import type { Registry } from "./registry.js";
 
 /** Default size of a program's disk. */
@@ -46,14 +46,13 @@ export class DirectoryRegistry implements Registry {
   }
 
   async get(programId: string): Promise<Artifact | undefined> {
-    let bytes: Uint8Array;
+    const file = this.artifactPath(programId);
     try {
-      bytes = fs.readFileSync(this.artifactPath(programId));
+      return readArtifactFile(file).artifact;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      if (e instanceof ZkguestError && e.code === "not_found") return undefined;
       throw e;
     }
-    return readArtifact(bytes);
   }
 
   async diskImage(programId: string): Promise<string> {

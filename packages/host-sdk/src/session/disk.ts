@@ -1,4 +1,8 @@
 import { Volume, type Quota } from "@zkguest/fat16";
+import { GUEST_EPOCH_MS } from "../engine/engine.js";
+
+/** What a guest's writes are stamped with: the guests' epoch, in UTC, whenever and wherever the host runs (SPEC.md §4.5). */
+const GUEST_DISK_TIME = new Date(GUEST_EPOCH_MS);
 
 /**
  * A program's disk for one phase, opened on the guest's first `fs.*` request. Most phases never
@@ -21,7 +25,7 @@ export class LazyDisk {
     // machine may need fsck.fat. Batch mode would be cheaper still, but it keeps removed
     // files' clusters until the commit, so a guest could not remove a file and then use the
     // space in the same phase.
-    this.volume ??= Volume.open(this.imagePath, { quota: this.quota, durability: "ordered" });
+    this.volume ??= Volume.open(this.imagePath, { quota: this.quota, durability: "ordered", now: () => GUEST_DISK_TIME, timeZone: "utc" });
     return this.volume;
   }
 

@@ -142,7 +142,9 @@ export class GuestRequests {
     } else {
       error = result.left;
     }
-    const { code, message } = error;
+    const { code } = error;
+    // The store names the image file it could not open: the guest learns of "its disk" only.
+    const message = error.message.split(this.disk.imagePath).join("(the program's disk)");
     this.recorder.noteErrorResponse(kind, code, message, stack);
     return encode(frame("error", id, { code, message }, this.version));
   }

@@ -1,5 +1,6 @@
 import type { Fields, LogLevel } from "@zkguest/protocol";
 import { GuestFailure } from "../engine/engine.js";
+import { cutGuestText } from "../guest-text.js";
 import type { FileRecord, LogRecord, Phase } from "../report.js";
 import type { RunLimits } from "../run-limits.js";
 
@@ -69,9 +70,13 @@ export class PhaseRecorder {
     this.record({ phase: this.phase, source: "guest", level, message, ...(fields === undefined ? {} : { fields }) }, frame);
   }
 
-  /** What the host records about the guest: its failure, and errors answered to its requests. */
+  /**
+   * What the host records about the guest: errors answered to its requests, which may quote
+   * what it sent (a path, a map key), hence cut to MAX_GUEST_TEXT_BYTES.
+   */
   hostLog(level: LogLevel, message: string, extra: { fields?: Fields; stack?: string } = {}): void {
-    this.record({ phase: this.phase, source: "host", level, message, ...extra });
+    const stack = extra.stack === undefined ? {} : { stack: cutGuestText(extra.stack) };
+    this.record({ phase: this.phase, source: "host", level, message: cutGuestText(message), ...extra, ...stack });
   }
 
   /**

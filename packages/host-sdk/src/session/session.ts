@@ -18,6 +18,7 @@ import {
 import { either as E } from "fp-ts";
 import { GuestFailure, type GuestInstance, type LoadedGuest } from "../engine/engine.js";
 import type { FileRecord, LogRecord, Phase, RunError } from "../report.js";
+import { cutGuestText } from "../guest-text.js";
 import { engineLimits, protocolLimits, type RunLimits } from "../run-limits.js";
 import type { LazyDisk } from "./disk.js";
 import { GuestRequests } from "./guest-requests.js";
@@ -94,7 +95,10 @@ export function runPhase(guest: LoadedGuest, disk: LazyDisk, input: PhaseInput, 
       error ??= runErrorOf(e);
     }
   }
-  if (error !== undefined) recorder.record(errorRecord(input.phase, error));
+  if (error !== undefined) {
+    error = withinTextBound(error);
+    recorder.record(errorRecord(input.phase, error));
+  }
   recorder.finish();
   return {
     phase: input.phase,
@@ -228,6 +232,11 @@ export function runErrorOf(e: unknown): RunError {
   // Anything else is a bug in the host or an engine: reported as such, with where it happened.
   const err = e instanceof Error ? e : new Error(String(e));
   return { code: "internal", message: `host error: ${err.message}`, ...(err.stack === undefined ? {} : { stack: err.stack }) };
+}
+
+/** The error with its message and stack cut to MAX_GUEST_TEXT_BYTES: either may carry the guest's text. */
+function withinTextBound(error: RunError): RunError {
+  return { ...error, message: cutGuestText(error.message), ...(error.stack === undefined ? {} : { stack: cutGuestText(error.stack) }) };
 }
 
 /** The log line the host records for a phase's error, with its stack. */

@@ -18,6 +18,7 @@
  *   "recurse"                unbounded recursion
  *   "oom"                    allocates until malloc fails, then traps
  *   "exit"                   exit(3)
+ *   "echo"                   the host request's body (MessagePack, as received) on stdout
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,9 @@ static int recurse(int depth, int limit) {
     return recurse(depth + 1, limit) + pad[0];
 }
 
+/* The host request being handled (for "echo"). */
+static const zk_frame *current_request;
+
 static void run_command(mp_bytes command) {
     if (mp_bytes_eq(command, "ready")) {
         send_ready();
@@ -111,6 +115,9 @@ static void run_command(mp_bytes command) {
         __builtin_trap();
     } else if (mp_bytes_eq(command, "exit")) {
         exit(3);
+    } else if (mp_bytes_eq(command, "echo")) {
+        fwrite(current_request->body.data, 1, current_request->body.len, stdout);
+        fflush(stdout);
     }
 }
 
@@ -177,6 +184,7 @@ void controller_handle(const zk_frame *request) {
         zk_reply_send(&w, request->id, "ok");
         return;
     }
+    current_request = request;
     run_script(request, mp_bytes_eq(request->kind, "witness.get") ? "witness" : "entrypoint");
     zk_reply_ok_nil(request->id);
 }

@@ -1,0 +1,48 @@
+import { expect } from "chai";
+import { Writable } from "node:stream";
+import { MAX_LINE_BYTES, printable, printJson, printLines } from "../src/cli-io.js";
+
+/** A stream that keeps what was written to it. */
+function sink(): Writable & { text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  return Object.assign(stream, { text: () => Buffer.concat(chunks).toString("utf8") });
+}
+
+describe("CLI output: text from outside is printed escaped and bounded", () => {
+  it("escapes what a terminal acts on: new lines, escape sequences, C1 controls, separators, bidi overrides", () => {
+    expect(printable("bad\nzkguest: ok: proved\r\x1b[2K\tdone")).to.equal("bad\\nzkguest: ok: proved\\r\\x1b[2K\\tdone");
+    expect(printable("\x00\x7f\x9b\u2028\u2029\u202e\u2066\u200f")).to.equal("\\x00\\x7f\\x9b\\u2028\\u2029\\u202e\\u2066\\u200f");
+    expect(printable("plain text, é € 😀")).to.equal("plain text, é € 😀");
+  });
+
+  it("cuts a long line to MAX_LINE_BYTES, never in the middle of a character or an escape, saying how much was cut", () => {
+    const long = printable("x".repeat(20_000_000));
+    expect(Buffer.byteLength(long)).to.be.at.most(MAX_LINE_BYTES);
+    expect(long).to.match(/^x+ … \[cut: \d+ more characters\]$/);
+    expect(Number(/(\d+) more/.exec(long)![1]) + long.indexOf(" …")).to.equal(20_000_000);
+    for (const unit of ["😀", "\x1b", "é"]) {
+      const cut = printable(unit.repeat(MAX_LINE_BYTES));
+      expect(Buffer.byteLength(cut), unit).to.be.at.most(MAX_LINE_BYTES);
+      const kept = cut.slice(0, cut.indexOf(" …"));
+      expect(kept, unit).to.equal(printable(unit).repeat(kept.length / printable(unit).length));
+    }
+    expect(printable("x".repeat(MAX_LINE_BYTES))).to.equal("x".repeat(MAX_LINE_BYTES));
+  });
+
+  it("printLines writes one line per line given; printJson escapes the rest and parses to the same value", () => {
+    const out = sink();
+    printLines(out, ["a\nb", "c"]);
+    expect(out.text()).to.equal("a\\nb\nc\n");
+    const json = sink();
+    const value = { message: "\x1b[31m\u202e\x9b\u2028 red", n: 1 };
+    printJson(json, value);
+    expect(json.text()).to.equal('{"message":"\\u001b[31m\\u202e\\u009b\\u2028 red","n":1}\n');
+    expect(JSON.parse(json.text())).to.deep.equal(value);
+  });
+});
