@@ -163,6 +163,15 @@ export class Host {
     if (E.isLeft(verdict)) throw ZkguestError.from(verdict.left);
   }
 
+  /**
+   * For operators' monitoring: the sandbox processes' ids (undefined for a slot between two
+   * sandboxes), how many were started, stopped by the watchdog, or died.
+   */
+  stats(): { sandboxes: (number | undefined)[]; started: number; hardStops: number; died: number } {
+    const { workersStarted, hardStops, workersDied } = this.pool.stats;
+    return { sandboxes: this.pool.pids, started: workersStarted, hardStops, died: workersDied };
+  }
+
   /** Stops the workers (runs still going are rejected) and removes the temporary data directory, if the host made one. */
   async close(): Promise<void> {
     if (this.closed) return;
