@@ -300,7 +300,7 @@ function deathError(exit: SandboxExit, heapBytes: number): RunError {
   if (exit.died?.code === "ERR_WORKER_OUT_OF_MEMORY" || /out of memory|Reached heap limit/i.test(exit.stderr)) {
     return { code: "limit_exceeded", limit: "memory", message: `the sandbox running the guest ran out of its ${heapMb} MiB heap (${how}) and was replaced` };
   }
-  const cause = exit.died !== undefined ? `${exit.died.message}; ${how}` : how;
-  const detail = [exit.died?.stack, exit.stderr.trim()].filter((s) => s !== undefined && s !== "").join("\n");
-  return { code: "internal", message: `the sandbox running the guest died (${cause}) and was replaced`, ...(detail === "" ? {} : { stack: detail }) };
+  // What the process said (its worker's error, V8's words on stderr) names host files: the report's stack only, never the message a guest is told.
+  const detail = [exit.died === undefined ? undefined : exit.died.stack ?? exit.died.message, exit.stderr.trim()].filter((s) => s !== undefined && s !== "").join("\n");
+  return { code: "internal", message: `the sandbox running the guest died (${how}) and was replaced`, ...(detail === "" ? {} : { stack: detail }) };
 }
