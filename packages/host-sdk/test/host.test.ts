@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { either as E } from "fp-ts";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Volume } from "@zkguest/fat16";
+import { lockImage, Volume } from "@zkguest/fat16";
 import { failure, type Failure, type Value } from "@zkguest/protocol";
 import { createArtifact } from "../src/artifact.js";
 import { Host } from "../src/host.js";
@@ -206,6 +206,28 @@ describe("host: the proof lifecycle", function () {
       const reports = await Promise.all(Array.from({ length: 12 }, () => host.prove(scriptProgram, script([append, READY]))));
       expect(reports.map((r) => r.status)).to.deep.equal(Array(12).fill("proved"));
       expect(await host.readFile(scriptProgram, "/count.txt")).to.have.length(12);
+    });
+
+    it("two hosts on one data directory take turns on a program's disk; a run waits for the image's lock", async () => {
+      const other = await Host.create({ dataDir: path.join(tmp.dir, "data"), devMode: true, poolSize: 1 });
+      try {
+        const append = request("fs.store", { path: "/shared.txt", data: new Uint8Array([1]), mode: "append" });
+        const runs = Array.from({ length: 12 }, (_, i) => (i % 2 ? other : host).prove(scriptProgram, script([append, READY])));
+        expect((await Promise.all(runs)).map((r) => r.status)).to.deep.equal(Array(12).fill("proved"));
+        expect(await other.readFile(scriptProgram, "/shared.txt")).to.have.length(12);
+        // Held by someone else (a `zkguest fs put`, say): the run starts when it is released.
+        const image = path.join(tmp.dir, "data", "disks", `${scriptProgram}.img`);
+        const release = await lockImage(image);
+        let done = false;
+        const waiting = other.prove(scriptProgram, script([append, READY])).then((r) => ((done = true), r));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(done, "the run waits while the image is locked").to.equal(false);
+        release();
+        expect((await waiting).status).to.equal("proved");
+        expect(await host.readFile(scriptProgram, "/shared.txt")).to.have.length(13);
+      } finally {
+        await other.close();
+      }
     });
 
     it("different programs run in parallel across the pool", async () => {
