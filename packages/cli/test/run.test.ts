@@ -235,6 +235,8 @@ describe("zkguest run", function () {
       ["an artifact of arrays nested 60 Mi deep", ["run", "nested.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: byte 5: containers nested deeper than 4 levels$/],
       ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
       ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
+      ["a memory limit the engine cannot honour", ["run", "hello.zkg", "--memory-mb", "4194304"], 2, /^zkguest: usage: run: --memory-mb takes 1 to 1984 for a js guest \(the QuickJS module's 2 GiB memory, less the engine's 64 MiB\), got 4194304$/],
+      ["a time limit past what the host can wait", ["run", "hello.zkg", "--timeout-ms", "9999999999"], 2, /^zkguest: usage: run: --timeout-ms takes 1 to 2147483647 for a js guest \(.*\), got 9999999999$/],
       ["an unknown command, even one named like an Object member", ["constructor"], 2, /^zkguest: usage: unknown command 'constructor' \(try 'zkguest help'\)$/],
     ];
     before(() => {

@@ -9,6 +9,7 @@ import { Host } from "../src/host.js";
 import { DevProver, readDevProof } from "../src/prover/dev-prover.js";
 import type { Prover } from "../src/prover/prover.js";
 import type { RunReport } from "../src/report.js";
+import { LimitRangeError } from "../src/run-limits.js";
 import { exampleGuestWasm, request, requireClang, script, scriptGuestWasm, tempDir, wasmArtifact } from "./host-fixtures.js";
 import { bundleController, bundleSource } from "./quickjs-helpers.js";
 
@@ -196,6 +197,9 @@ describe("host: the proof lifecycle", function () {
       expect(await host.prove("../../etc", null).catch((e: unknown) => e)).to.have.property("code", "not_found");
       expect(await host.prove(cProgram, { f: () => 1 } as unknown as Value).catch((e: unknown) => e)).to.have.property("code", "malformed_frame");
       expect(await host.prove(cProgram, null, { limits: { timeMs: -1 } }).catch((e: unknown) => e)).to.be.instanceOf(RangeError);
+      // Limits an engine cannot honour: refused when the host or the run is configured, not at every guest.
+      expect(await Host.create({ limits: { memoryBytes: 2 ** 52 } }).catch((e: unknown) => e)).to.be.instanceOf(LimitRangeError).and.include({ limit: "memoryBytes" });
+      expect(await host.prove(jsProgram, null, { limits: { memoryBytes: 3 * 2 ** 30 } }).catch((e: unknown) => e)).to.be.instanceOf(LimitRangeError).and.include({ engine: "js" });
       expect(await host.deploy(new Uint8Array([1, 2, 3])).catch((e: unknown) => e)).to.have.property("code", "malformed_frame");
     });
   });
