@@ -15,7 +15,8 @@ const USAGE = `usage:
   zkguest fs mv IMAGE FROM TO [--sync]                  rename or move
   zkguest fs check IMAGE [--json]                       exit 0 clean, 1 problems found, 2 unreadable
 Paths on the image are absolute, with 8.3 names: /var/share/proof.bin
-Changes are written in the crash-safe order but, like cp and mcopy, not fsynced; --sync fsyncs them.`;
+Changes are written in the crash-safe order but, like cp and mcopy, not fsynced; --sync fsyncs them.
+Writing commands take the image's lock (IMAGE.lock): they wait while a host runs on the image.`;
 
 const DEFAULT_SIZE = "64M";
 
