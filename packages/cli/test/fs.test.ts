@@ -1,8 +1,9 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { lockImage } from "@zkguest/fat16";
 import { BIN } from "./cli-process.js";
 
 const ENV = { ...process.env, MTOOLS_SKIP_CHECK: "1" };
@@ -123,6 +124,21 @@ describe("zkguest fs", function () {
     expect(listed).to.match(/^- +1  \S+  \\x1b\[2J\\nOK\.\\rTX$/m);
     expect(listed).not.to.match(/[\x00-\x09\x0b-\x1f]/);
     expect(JSON.parse(ok(["ls", crafted, "--json"]).toString())[0].name).to.equal("\x1b[2J\nOK.\rTX");
+  });
+
+  it("writing verbs wait for the image's lock (a host running on it), then write", async () => {
+    const image = path.join(dir, "locked.img");
+    ok(["mkfs", image, "--size", "3M"]);
+    const release = await lockImage(image);
+    const put = spawn(process.execPath, [BIN, "fs", "put", image, "-", "/WAITED.TXT"], { env: ENV, stdio: ["pipe", "ignore", "ignore"] });
+    put.stdin.end("waited");
+    const exited = new Promise<number>((resolve) => put.on("exit", (code) => resolve(code ?? -1)));
+    const early = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still waiting"), 1500))]);
+    release();
+    expect(early, "the put did not write while the image was locked").to.equal("still waiting");
+    expect(await exited).to.equal(0);
+    expect(ok(["cat", image, "/WAITED.TXT"]).toString()).to.equal("waited");
+    fsckClean(image);
   });
 
   it("check: exit 0 when clean, 1 with problems, 2 when unreadable", () => {

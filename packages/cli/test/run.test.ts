@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { BIN, REPO, tempDir, writeFiles, zkguest } from "./cli-process.js";
@@ -52,6 +52,15 @@ export default defineController({
     return [{ type: "data", data: encodeUtf8(JSON.stringify(fs.list("/var/share"))) }];
   },
   entrypoint(result) { fs.store("/var/share/proof.bin", result.proof!); },
+});
+`,
+  "writes.ts": `import { defineController, encodeUtf8, fs } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses(args: { n: number }) {
+    for (let i = 0; i < 30; i++) fs.store(\`/D\${args.n}/F\${i}.TXT\`, "x".repeat(3000 + 100 * i));
+    return [{ type: "data", data: encodeUtf8(String(args.n)) }];
+  },
+  entrypoint(result) { fs.store(\`/P\${(result.args as { n: number }).n}.BIN\`, result.proof!); },
 });
 `,
   "broken.ts": `import { defineController } from "@zkguest/guest-sdk";
@@ -195,6 +204,28 @@ describe("zkguest run", function () {
     expect(kiritimati.image.equals(utc.image), "identical images").to.equal(true);
   });
 
+  it("concurrent runs on one --image take turns: all prove, the image stays clean with every run's files", async () => {
+    const image = path.join(dir, "shared.img");
+    expect(zkguest(["fs", "mkfs", image, "--size", "8M"]).status).to.equal(0);
+    expect(zkguest(["build", "writes.ts"], { cwd: dir }).status).to.equal(0);
+    const runs = [1, 2, 3, 4].map(
+      (n) =>
+        new Promise<number>((resolve) => {
+          const p = spawn(process.execPath, [BIN, "run", "writes.zkg", "--image", image, "--args", JSON.stringify({ n })], { cwd: dir, stdio: "ignore" });
+          p.on("exit", (code) => resolve(code ?? -1));
+        }),
+    );
+    expect(await Promise.all(runs)).to.deep.equal([0, 0, 0, 0]);
+    const fsck = spawnSync("fsck.fat", ["-n", image], { encoding: "utf8" });
+    expect(fsck.status, fsck.stdout).to.equal(0);
+    const listed = zkguest(["fs", "ls", image]).stdout;
+    for (const n of [1, 2, 3, 4]) {
+      expect(listed).to.include(`D${n}/`).and.to.include(`P${n}.BIN`);
+      expect(zkguest(["fs", "ls", image, `/D${n}`]).stdout.trim().split("\n")).to.have.length(30);
+    }
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith("shared.img."))).to.deep.equal([]);
+  });
+
   describe("bad input is one line on stderr", () => {
     const cases: [string, string[], number, RegExp][] = [
       ["arguments that are not JSON", ["run", "hello.zkg", "--args", "{numbers:1}"], 2, /^zkguest: usage: run: --args is not JSON: /],
@@ -204,6 +235,8 @@ describe("zkguest run", function () {
       ["an artifact of arrays nested 60 Mi deep", ["run", "nested.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: byte 5: containers nested deeper than 4 levels$/],
       ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
       ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
+      ["a memory limit the engine cannot honour", ["run", "hello.zkg", "--memory-mb", "4194304"], 2, /^zkguest: usage: run: --memory-mb takes 1 to 1984 for a js guest \(the QuickJS module's 2 GiB memory, less the engine's 64 MiB\), got 4194304$/],
+      ["a time limit past what the host can wait", ["run", "hello.zkg", "--timeout-ms", "9999999999"], 2, /^zkguest: usage: run: --timeout-ms takes 1 to 2147483647 for a js guest \(.*\), got 9999999999$/],
       ["an unknown command, even one named like an Object member", ["constructor"], 2, /^zkguest: usage: unknown command 'constructor' \(try 'zkguest help'\)$/],
     ];
     before(() => {

@@ -23,8 +23,7 @@ describe("guest SDK: what a guest bundle holds", () => {
     // QuickJS has neither; the SDK must not reach for them.
     expect(code).not.to.match(/TextEncoder|TextDecoder/);
     // QuickJS compiles about 7-10 KB per ms: the bundle is most of a cold start.
-    // 19 KiB since the wire reader took optional bounds for artifact envelopes (issue 8).
-    expect(code.length).to.be.below(19 * 1024);
+    expect(code.length).to.be.below(18 * 1024);
   });
 
   it("writes an entry that serves the controller module's default export", () => {

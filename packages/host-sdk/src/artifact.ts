@@ -1,6 +1,5 @@
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
-import { BytesC, struct, VersionC, ZkguestError, type Version } from "@zkguest/protocol";
-import { readMessagePack, type ReadBounds } from "@zkguest/protocol/wire";
+import { BytesC, readMessagePack, scanMessagePack, struct, VersionC, ZkguestError, type ScanBounds, type Version } from "@zkguest/protocol";
 import * as t from "io-ts";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -42,11 +41,12 @@ export const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
  * The artifact's shape bounds its decoding (it is untrusted input, read on the host's main
  * thread): four levels of containers (the file, the manifest, its protocol range, a version),
  * a few dozen items in all (unknown fields included, which are dropped), short strings. The
- * only large value is the code, a bin, which is copied once. So any file is refused or read in
- * time and memory linear in its size, and a file of another shape (such as arrays nested a
- * million deep) is refused at the first byte that breaks these bounds.
+ * only large value is the code, a bin, which is copied once. A file is scanned against these
+ * bounds before it is read, so a file of another shape (arrays nested a million deep, a flat
+ * array of millions of items) is refused at the first byte that breaks them, and any file is
+ * refused or read in time and memory linear in its size.
  */
-const ARTIFACT_BOUNDS: ReadBounds = { maxDepth: 4, maxItems: 64, maxStrBytes: 1024 };
+const ARTIFACT_BOUNDS: ScanBounds = { maxDepth: 4, maxItems: 64, maxStrBytes: 1024 };
 
 export function programIdOf(code: Uint8Array): string {
   return createHash("sha256").update(code).digest("hex");
@@ -76,7 +76,9 @@ export function createArtifact(input: ArtifactInput): { artifact: Artifact; byte
 /** Reads an artifact file's bytes; throws ZkguestError (malformed_frame) naming what is wrong. */
 export function readArtifact(bytes: Uint8Array): Artifact {
   if (bytes.length > MAX_ARTIFACT_BYTES) throw notAnArtifact(`${bytes.length} bytes, the limit is ${MAX_ARTIFACT_BYTES}`);
-  const read = readMessagePack(bytes, ARTIFACT_BOUNDS);
+  const outOfBounds = scanMessagePack(bytes, ARTIFACT_BOUNDS);
+  if (outOfBounds !== undefined) throw notAnArtifact(outOfBounds);
+  const read = readMessagePack(bytes);
   if (!read.ok) throw notAnArtifact(read.why);
   const raw = read.value;
   const format = (raw as { format?: unknown } | null)?.format;

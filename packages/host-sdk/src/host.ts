@@ -186,7 +186,7 @@ export class Host {
     if (E.isLeft(checked)) throw new ZkguestError("malformed_frame", `args: not a protocol Value (${checked.left[0]?.message ?? "invalid"})`);
     const artifact = await this.artifact(programId);
     const program = programRef(artifact);
-    const limits = resolveLimits(this.limits, options.limits);
+    const limits = resolveLimits(this.limits, options.limits, program.manifest.engine);
     const image = await this.imageFor(programId, options.image);
     const phase = (input: PhaseInput) =>
       this.pool.run({ program: program.id, tenant: options.tenant ?? program.id, engine: program.manifest.engine, code: artifact.code, image, input });

@@ -3,7 +3,7 @@ export * from "./engine/engine.js";
 export { QuickJsEngine, QuickJsGuest, QuickJsInstance, type QuickJsEngineOptions, type QuickJsInstanceOptions } from "./engine/quickjs.js";
 export { Host, type HostOptions, type RunOptions } from "./host.js";
 export type { RunReport, RunError, RunResources, LogRecord, FileRecord, Phase } from "./report.js";
-export { DEFAULT_RUN_LIMITS, type RunLimits } from "./run-limits.js";
+export { DEFAULT_RUN_LIMITS, LimitRangeError, limitRange, resolveLimits, type LimitRange, type RunLimits } from "./run-limits.js";
 export type { Prover, ProgramRef } from "./prover/prover.js";
 export { DevProver, DEV_PROOF_FORMAT, readDevProof, type DevProof, type DevProverOptions } from "./prover/dev-prover.js";
 export type { Registry } from "./registry/registry.js";

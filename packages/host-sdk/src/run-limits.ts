@@ -1,5 +1,8 @@
 import { DEFAULT_LIMITS, type Limits } from "@zkguest/protocol";
-import { DEFAULT_ENGINE_LIMITS, type EngineLimits } from "./engine/engine.js";
+import { DEFAULT_ENGINE_LIMITS, type EngineKind, type EngineLimits } from "./engine/engine.js";
+import { ENGINE_HEADROOM_BYTES, memoryCapFor } from "./engine/quickjs-memory.js";
+import { MAX_QUICKJS_STACK_BYTES } from "./engine/quickjs-module.js";
+import { MAX_PAGES, PAGE_BYTES } from "./engine/wasm-module.js";
 
 /**
  * The limits of one run (SPEC.md §6), as the host configures them. Sizes in bytes, time in
@@ -42,19 +45,82 @@ export const DEFAULT_RUN_LIMITS: RunLimits = {
   quotaFiles: 4_096,
 };
 
+/** The values of one limit that the engines can honour, and what bounds them. */
+export interface LimitRange {
+  readonly min: number;
+  readonly max: number;
+  /** Why the maximum is what it is. */
+  readonly why: string;
+}
+
+const MiB = 1024 * 1024;
+const ANY: LimitRange = { min: 1, max: Number.MAX_SAFE_INTEGER, why: "" };
+const both = (range: LimitRange): Record<EngineKind, LimitRange> => ({ js: range, wasm: range });
+
 /**
- * `base` with the fields of `override` that are set. Throws a RangeError naming the field when
- * a value is not a positive safe integer: a wrong limit is the caller's bug, not the guest's.
+ * What each engine can honour, limit by limit (every other limit: any positive integer). A
+ * limit past these would not be enforced as set: QuickJS's memory cannot grow past its
+ * module's 2 GiB, nor its stack past its own 5 MiB; a wasm32 memory has at most 65,536 pages.
  */
-export function resolveLimits(base: RunLimits, override: Partial<RunLimits> = {}): RunLimits {
+const LIMIT_RANGES: Partial<Record<keyof RunLimits, Record<EngineKind, LimitRange>>> = {
+  memoryBytes: {
+    // The engine keeps ENGINE_HEADROOM_BYTES of the module's memory for itself.
+    js: { min: 1, max: memoryCapFor(Infinity) - ENGINE_HEADROOM_BYTES, why: "the QuickJS module's 2 GiB memory, less the engine's 64 MiB" },
+    wasm: { min: 1, max: MAX_PAGES * PAGE_BYTES, why: "a wasm32 memory's 65,536 pages" },
+  },
+  stackBytes: {
+    js: { min: 1, max: MAX_QUICKJS_STACK_BYTES, why: "QuickJS's own 5 MiB stack, less a margin" },
+    // The pool gives each worker 16 times the stack limit as its thread's native stack.
+    wasm: { min: 1, max: 64 * MiB, why: "worker threads' native stack, 16 times the limit, is at most 1 GiB" },
+  },
+  // Hard stops and timeouts are Node timers, which wait at most 2^31-1 ms.
+  timeMs: both({ min: 1, max: 2 ** 31 - 1, why: "the longest a Node timer waits (24.8 days)" }),
+  // The hello request announcing every limit is about 250 bytes, and the guest SDK writes
+  // files in pieces of max_frame_bytes less 64; a wasm guest's `call` returns a frame's length
+  // as an i32.
+  maxFrameBytes: both({ min: 1024, max: 2 ** 31 - 1, why: "a wasm guest's call returns a frame's length as an i32" }),
+};
+
+/** The range of `limit` for guests of `engine`, or for any guest (the widest, when `engine` is not known yet). */
+export function limitRange(limit: keyof RunLimits, engine?: EngineKind): LimitRange {
+  const ranges = LIMIT_RANGES[limit];
+  if (ranges === undefined) return ANY;
+  if (engine !== undefined) return ranges[engine];
+  return ranges.js.max >= ranges.wasm.max ? ranges.js : ranges.wasm;
+}
+
+/** A limit outside what the engines can honour; the message names it and its range. */
+export class LimitRangeError extends RangeError {
+  override readonly name = "LimitRangeError";
+  constructor(
+    readonly limit: keyof RunLimits,
+    readonly value: unknown,
+    readonly range: LimitRange,
+    readonly engine?: EngineKind,
+  ) {
+    const integer = typeof value === "number" && Number.isSafeInteger(value);
+    const what = range.max === Number.MAX_SAFE_INTEGER ? `a positive integer` : `an integer from ${range.min} to ${range.max}${engine === undefined ? "" : ` for ${engine} guests`} (${range.why})`;
+    super(`limits.${limit}: expected ${what}, got ${integer ? value : String(value)}`);
+  }
+}
+
+/**
+ * `base` with the fields of `override` that are set, each checked against what the engines
+ * can honour: for `engine`'s guests when it is given, else for some guest. Throws a
+ * LimitRangeError naming the limit and its range (a wrong limit is the caller's bug, not the
+ * guest's), a RangeError for an unknown limit.
+ */
+export function resolveLimits(base: RunLimits, override: Partial<RunLimits> = {}, engine?: EngineKind): RunLimits {
   const out: Record<string, number> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     if (value === undefined) continue;
     if (!(key in base)) throw new RangeError(`limits.${key}: no such limit (known: ${Object.keys(base).join(", ")})`);
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-      throw new RangeError(`limits.${key}: expected a positive integer, got ${String(value)}`);
-    }
     out[key] = value;
+  }
+  for (const [key, value] of Object.entries(out)) {
+    const limit = key as keyof RunLimits;
+    const range = limitRange(limit, engine);
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < range.min || value > range.max) throw new LimitRangeError(limit, value, range, engine);
   }
   return out as unknown as RunLimits;
 }

@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { either as E } from "fp-ts";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Volume } from "@zkguest/fat16";
+import { lockImage, Volume } from "@zkguest/fat16";
 import { failure, type Failure, type Value } from "@zkguest/protocol";
 import { createArtifact } from "../src/artifact.js";
 import { Host } from "../src/host.js";
 import { DevProver, readDevProof } from "../src/prover/dev-prover.js";
 import type { Prover } from "../src/prover/prover.js";
 import type { RunReport } from "../src/report.js";
+import { LimitRangeError } from "../src/run-limits.js";
 import { exampleGuestWasm, request, requireClang, script, scriptGuestWasm, tempDir, wasmArtifact } from "./host-fixtures.js";
 import { bundleController, bundleSource } from "./quickjs-helpers.js";
 
@@ -196,6 +197,9 @@ describe("host: the proof lifecycle", function () {
       expect(await host.prove("../../etc", null).catch((e: unknown) => e)).to.have.property("code", "not_found");
       expect(await host.prove(cProgram, { f: () => 1 } as unknown as Value).catch((e: unknown) => e)).to.have.property("code", "malformed_frame");
       expect(await host.prove(cProgram, null, { limits: { timeMs: -1 } }).catch((e: unknown) => e)).to.be.instanceOf(RangeError);
+      // Limits an engine cannot honour: refused when the host or the run is configured, not at every guest.
+      expect(await Host.create({ limits: { memoryBytes: 2 ** 52 } }).catch((e: unknown) => e)).to.be.instanceOf(LimitRangeError).and.include({ limit: "memoryBytes" });
+      expect(await host.prove(jsProgram, null, { limits: { memoryBytes: 3 * 2 ** 30 } }).catch((e: unknown) => e)).to.be.instanceOf(LimitRangeError).and.include({ engine: "js" });
       expect(await host.deploy(new Uint8Array([1, 2, 3])).catch((e: unknown) => e)).to.have.property("code", "malformed_frame");
     });
   });
@@ -206,6 +210,28 @@ describe("host: the proof lifecycle", function () {
       const reports = await Promise.all(Array.from({ length: 12 }, () => host.prove(scriptProgram, script([append, READY]))));
       expect(reports.map((r) => r.status)).to.deep.equal(Array(12).fill("proved"));
       expect(await host.readFile(scriptProgram, "/count.txt")).to.have.length(12);
+    });
+
+    it("two hosts on one data directory take turns on a program's disk; a run waits for the image's lock", async () => {
+      const other = await Host.create({ dataDir: path.join(tmp.dir, "data"), devMode: true, poolSize: 1 });
+      try {
+        const append = request("fs.store", { path: "/shared.txt", data: new Uint8Array([1]), mode: "append" });
+        const runs = Array.from({ length: 12 }, (_, i) => (i % 2 ? other : host).prove(scriptProgram, script([append, READY])));
+        expect((await Promise.all(runs)).map((r) => r.status)).to.deep.equal(Array(12).fill("proved"));
+        expect(await other.readFile(scriptProgram, "/shared.txt")).to.have.length(12);
+        // Held by someone else (a `zkguest fs put`, say): the run starts when it is released.
+        const image = path.join(tmp.dir, "data", "disks", `${scriptProgram}.img`);
+        const release = await lockImage(image);
+        let done = false;
+        const waiting = other.prove(scriptProgram, script([append, READY])).then((r) => ((done = true), r));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(done, "the run waits while the image is locked").to.equal(false);
+        release();
+        expect((await waiting).status).to.equal("proved");
+        expect(await host.readFile(scriptProgram, "/shared.txt")).to.have.length(13);
+      } finally {
+        await other.close();
+      }
     });
 
     it("different programs run in parallel across the pool", async () => {

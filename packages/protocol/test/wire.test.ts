@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { toHex, type Value } from "../src/index.js";
 import { decodeUtf8, encodeUtf8 } from "../src/wire/utf8.js";
 import { readMessagePack } from "../src/wire/reader.js";
+import { scanMessagePack } from "../src/wire/scan.js";
 import { str, value, writeFrame } from "../src/wire/writer.js";
 
 // The wire codec (the MessagePack profile of SPEC.md §3, used by both the host side and the
@@ -114,22 +115,34 @@ describe("wire codec against @msgpack/msgpack", () => {
     for (let round = 0; round < 2; round++) expect(read(referenceEncode(many))).to.deep.equal({ ok: true, value: many, floats: [] });
   });
 
-  it("reads within tighter bounds when given them, refusing at the header that breaks one", () => {
-    const within = { a: [1, [2, "xy"]], b: "abc" };
-    const bounds = { maxDepth: 3, maxItems: 8, maxStrBytes: 3 };
-    expect(readMessagePack(referenceEncode(within), bounds)).to.deep.equal({ ok: true, value: within, floats: [] });
+  it("scanMessagePack checks tighter bounds without building anything, refusing at the header that breaks one", () => {
+    const within = { a: [1, [2, "xy"]], b: "abc", c: new Uint8Array(100_000), d: [null, true, 1.5, -1, 2 ** 40] };
+    const bounds = { maxDepth: 3, maxItems: 20, maxStrBytes: 3 };
+    expect(scanMessagePack(referenceEncode(within), bounds)).to.equal(undefined);
     // Deeper: refused at the fourth container's first byte, whatever follows.
     const deep = new Uint8Array(1 << 20).fill(0x91);
-    expect(readMessagePack(deep, bounds)).to.deep.equal({ ok: false, why: "byte 4: containers nested deeper than 3 levels" });
+    expect(scanMessagePack(deep, bounds)).to.equal("byte 4: containers nested deeper than 3 levels");
     // Items of all containers together, a map entry counting two: 1 + 3 * 2 = 7 fits, 9 does not.
-    expect(readMessagePack(referenceEncode([{ a: 1, b: 2, c: 3 }]), bounds)).to.deep.include({ ok: true });
-    expect(readMessagePack(referenceEncode([1, { a: 1, b: 2, c: 3, d: 4 }]), bounds)).to.deep.equal({ ok: false, why: "byte 3: more than 8 items in all containers together" });
-    const wide = referenceEncode(new Array(100_000).fill(0));
-    expect(readMessagePack(wide, bounds)).to.deep.equal({ ok: false, why: "byte 5: more than 8 items in all containers together" });
+    const narrow = { ...bounds, maxItems: 8 };
+    expect(scanMessagePack(referenceEncode([{ a: 1, b: 2, c: 3 }]), narrow)).to.equal(undefined);
+    expect(scanMessagePack(referenceEncode([1, { a: 1, b: 2, c: 3, d: 4 }]), narrow)).to.equal("byte 3: more than 8 items in all containers together");
+    expect(scanMessagePack(referenceEncode(new Array(100_000).fill(0)), narrow)).to.equal("byte 5: more than 8 items in all containers together");
     // A str longer than the bound is refused at its header, before its bytes are read.
-    expect(readMessagePack(referenceEncode({ a: "abcd" }), bounds)).to.deep.equal({ ok: false, why: "byte 4: a str of 4 bytes, more than 3" });
-    // Without bounds, only the frame's own rules apply.
-    expect(readMessagePack(wide)).to.deep.include({ ok: true });
+    expect(scanMessagePack(referenceEncode({ a: "abcd" }), bounds)).to.equal("byte 4: a str of 4 bytes, more than 3");
+    // Truncated input, trailing bytes and types outside the strict profile are refused too.
+    expect(scanMessagePack(new Uint8Array([0xc5, 0xff, 0xff, 1]), bounds)).to.equal("byte 3: 65535 bytes needed, 1 remain (truncated)");
+    expect(scanMessagePack(new Uint8Array([0xc0, 0xc0]), bounds)).to.equal("byte 1: 1 trailing bytes");
+    expect(scanMessagePack(new Uint8Array([0x91, 0xd4, 1, 2]), bounds)).to.equal("byte 2: type 0xd4 is not in the strict profile");
+  });
+
+  it("scanMessagePack passes whatever the reader reads, given a frame's bounds", () => {
+    const frameBounds = { maxDepth: 32, maxItems: Infinity, maxStrBytes: Infinity };
+    fc.assert(
+      fc.property(valueOf(anyKey), (v) => {
+        const bytes = referenceEncode(v);
+        if (readMessagePack(bytes).ok) expect(scanMessagePack(bytes, frameBounds)).to.equal(undefined);
+      }),
+    );
   });
 
   it("encodes and decodes UTF-8 as TextEncoder and a fatal TextDecoder do", () => {

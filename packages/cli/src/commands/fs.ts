@@ -1,4 +1,4 @@
-import { checkVolume, formatVolume, Volume, type OpenOptions, type Stat } from "@zkguest/fat16";
+import { checkVolume, formatVolume, Volume, withImageLock, type OpenOptions, type Stat } from "@zkguest/fat16";
 import { isZkguestError } from "@zkguest/protocol/core";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
@@ -15,7 +15,8 @@ const USAGE = `usage:
   zkguest fs mv IMAGE FROM TO [--sync]                  rename or move
   zkguest fs check IMAGE [--json]                       exit 0 clean, 1 problems found, 2 unreadable
 Paths on the image are absolute, with 8.3 names: /var/share/proof.bin
-Changes are written in the crash-safe order but, like cp and mcopy, not fsynced; --sync fsyncs them.`;
+Changes are written in the crash-safe order but, like cp and mcopy, not fsynced; --sync fsyncs them.
+Writing commands take the image's lock (IMAGE.lock): they wait while a host runs on the image.`;
 
 const DEFAULT_SIZE = "64M";
 
@@ -29,7 +30,7 @@ interface Verb {
 const json = { json: { type: "boolean" } } as const;
 const sync = { sync: { type: "boolean" } } as const;
 
-/** How the writing verbs open the image: ordered writes, fsynced only with --sync. */
+/** How the writing verbs open the image (holding its lock, as a host does: see withImageLock): ordered writes, fsynced only with --sync. */
 const writing = (flags: Record<string, string | boolean | undefined>): OpenOptions => ({ durability: flags["sync"] ? "fsync" : "ordered" });
 const READ_ONLY: OpenOptions = { readOnly: true };
 
@@ -97,31 +98,31 @@ const VERBS: Record<string, Verb> = {
     options: sync,
     run: async ({ IMAGE, LOCALFILE, PATH }, flags, io) => {
       const data = await readFileOrStdin(LOCALFILE!, io);
-      withVolume(IMAGE!, writing(flags), (v) => v.writeFile(PATH!, data));
+      await withImageLock(IMAGE!, () => withVolume(IMAGE!, writing(flags), (v) => v.writeFile(PATH!, data)));
       return EXIT_OK;
     },
   },
   mkdir: {
     args: ["IMAGE", "PATH"],
     options: sync,
-    run: ({ IMAGE, PATH }, flags) => {
-      withVolume(IMAGE!, writing(flags), (v) => v.mkdir(PATH!, { parents: true }));
+    run: async ({ IMAGE, PATH }, flags) => {
+      await withImageLock(IMAGE!, () => withVolume(IMAGE!, writing(flags), (v) => v.mkdir(PATH!, { parents: true })));
       return EXIT_OK;
     },
   },
   rm: {
     args: ["IMAGE", "PATH"],
     options: sync,
-    run: ({ IMAGE, PATH }, flags) => {
-      withVolume(IMAGE!, writing(flags), (v) => v.remove(PATH!));
+    run: async ({ IMAGE, PATH }, flags) => {
+      await withImageLock(IMAGE!, () => withVolume(IMAGE!, writing(flags), (v) => v.remove(PATH!)));
       return EXIT_OK;
     },
   },
   mv: {
     args: ["IMAGE", "FROM", "TO"],
     options: sync,
-    run: ({ IMAGE, FROM, TO }, flags) => {
-      withVolume(IMAGE!, writing(flags), (v) => v.rename(FROM!, TO!));
+    run: async ({ IMAGE, FROM, TO }, flags) => {
+      await withImageLock(IMAGE!, () => withVolume(IMAGE!, writing(flags), (v) => v.rename(FROM!, TO!)));
       return EXIT_OK;
     },
   },

@@ -1,4 +1,4 @@
-import { Host, type RunLimits } from "@zkguest/host-sdk";
+import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
 import type { Value } from "@zkguest/protocol";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
@@ -22,13 +22,14 @@ export const runCommand: Command = async (argv, io) => {
   });
   const runArgs = parseJsonArgs(await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io));
   const limits: Partial<RunLimits> = {
-    ...optionalInteger(flags["timeout-ms"], "--timeout-ms", (n) => ({ timeMs: n })),
-    ...optionalInteger(flags["memory-mb"], "--memory-mb", (n) => ({ memoryBytes: n * 2 ** 20 })),
+    ...optionalInteger(flags["timeout-ms"], "--timeout-ms", (n) => ({ timeMs: n * LIMIT_FLAGS.timeMs.unit })),
+    ...optionalInteger(flags["memory-mb"], "--memory-mb", (n) => ({ memoryBytes: n * LIMIT_FLAGS.memoryBytes.unit })),
   };
   const image = flags["image"] as string | undefined;
   const imageOption = image === undefined ? {} : { image };
   return reportingBuildErrors(io, async () => {
     const { artifact, bytes } = await loadGuest(args["GUEST"]!);
+    checkLimits(limits, artifact.manifest.engine);
     // One worker is enough for one run; the host's temporary registry goes with close().
     const host = await Host.create({ devMode: true, poolSize: 1, limits });
     try {
@@ -60,4 +61,22 @@ function optionalInteger<T>(flag: unknown, name: string, make: (n: number) => T)
   const n = Number(flag);
   if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`run: ${name} takes a positive integer, got '${String(flag)}'`);
   return make(n);
+}
+
+/** The flags that set limits, and their units. */
+const LIMIT_FLAGS = {
+  timeMs: { flag: "--timeout-ms", unit: 1 },
+  memoryBytes: { flag: "--memory-mb", unit: 2 ** 20 },
+} as const;
+
+/** The host's own check of the limits (for guests of `engine`), a flag out of range being a usage error that gives its range. */
+function checkLimits(limits: Partial<RunLimits>, engine: EngineKind): void {
+  try {
+    resolveLimits(DEFAULT_RUN_LIMITS, limits, engine);
+  } catch (err) {
+    if (!(err instanceof LimitRangeError) || !(err.limit in LIMIT_FLAGS)) throw err;
+    const { flag, unit } = LIMIT_FLAGS[err.limit as keyof typeof LIMIT_FLAGS];
+    const { min, max, why } = err.range;
+    throw new UsageError(`run: ${flag} takes ${Math.ceil(min / unit)} to ${Math.floor(max / unit)} for a ${engine} guest (${why}), got ${Number(err.value) / unit}`);
+  }
 }

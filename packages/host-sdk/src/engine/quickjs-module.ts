@@ -80,6 +80,9 @@ export function isDiscarded(module: QuickJSWASMModule): boolean {
   return retired.has(module);
 }
 
+/** The most stack QuickJS may use: its own stack in the module is 5 MiB. */
+export const MAX_QUICKJS_STACK_BYTES = 4 * 1024 * 1024;
+
 /** V8's default native stack on the main thread (its --stack-size, in KiB) and a Worker's (resourceLimits.stackSizeMb). */
 const MAIN_THREAD_STACK_KIB = 984;
 const WORKER_STACK_MIB = 4;
@@ -98,5 +101,5 @@ export function safeQuickJsStackBytes(): number {
   const native = isMainThread
     ? Number(flag?.slice("--stack-size=".length) ?? MAIN_THREAD_STACK_KIB) * 1024
     : (resourceLimits.stackSizeMb ?? WORKER_STACK_MIB) * 1024 * 1024;
-  return Math.min(Math.floor(native / 16), 4 * 1024 * 1024);
+  return Math.min(Math.floor(native / 16), MAX_QUICKJS_STACK_BYTES);
 }

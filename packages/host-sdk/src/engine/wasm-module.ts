@@ -17,7 +17,7 @@ import {
 export const PAGE_BYTES = 65536;
 
 /** Pages in the largest 32-bit memory (4 GiB). */
-const MAX_PAGES = 65536;
+export const MAX_PAGES = 65536;
 
 /** The most elements a guest's tables may declare, all tables together (SPEC.md §10.2). */
 export const MAX_TABLE_ELEMENTS = 65536;

@@ -1,5 +1,4 @@
-import { failure, type Failure, type Witness } from "@zkguest/protocol";
-import { readMessagePack } from "@zkguest/protocol/wire";
+import { failure, readMessagePack, scanMessagePack, type Failure, type Witness } from "@zkguest/protocol";
 import { either as E } from "fp-ts";
 import { createHash } from "node:crypto";
 import { canonicalEncode } from "../canonical.js";
@@ -60,8 +59,8 @@ export class DevProver implements Prover {
  * come from anyone: it is read within the envelope's shape (one map of four short fields).
  */
 export function readDevProof(proof: Uint8Array): E.Either<Failure, DevProof> {
-  const read = readMessagePack(proof, { maxDepth: 1, maxItems: 16, maxStrBytes: 256 });
-  if (!read.ok) return E.left(failure("malformed_frame", `not a zkguest proof: ${read.why}`));
+  const read = scanMessagePack(proof, { maxDepth: 1, maxItems: 16, maxStrBytes: 256 }) ?? readMessagePack(proof);
+  if (typeof read === "string" || !read.ok) return E.left(failure("malformed_frame", `not a zkguest proof: ${typeof read === "string" ? read : read.why}`));
   const p = read.value as Partial<DevProof> | null;
   if (typeof p !== "object" || p === null || p.format !== DEV_PROOF_FORMAT || p.dev !== true || typeof p.program !== "string" || !(p.digest instanceof Uint8Array)) {
     return E.left(failure("malformed_frame", `not a ${DEV_PROOF_FORMAT} proof`));

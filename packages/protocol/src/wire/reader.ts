@@ -17,19 +17,6 @@ export type FloatPath = (string | number)[];
 
 export type ReadResult = { ok: true; value: unknown; floats: FloatPath[] } | { ok: false; why: string };
 
-/**
- * Tighter bounds than a frame's, for inputs whose shape is known to be small (an artifact
- * file's envelope): anything larger is refused where its header is read, before it is built.
- */
-export interface ReadBounds {
-  /** Containers nested at most this deep (default MAX_FRAME_DEPTH). */
-  readonly maxDepth?: number;
-  /** Items of all containers together, a map entry counting two (default: only the bytes bound them). */
-  readonly maxItems?: number;
-  /** Bytes of one str (default: only the bytes bound them). */
-  readonly maxStrBytes?: number;
-}
-
 class Malformed {
   constructor(readonly why: string) {}
 }
@@ -40,10 +27,6 @@ let pos = 0;
 /** path[i] is the key or index being read in the container at nesting level i + 1. */
 let path: (string | number)[] = [];
 let floats: FloatPath[] = [];
-let maxDepth = MAX_FRAME_DEPTH;
-let maxItems = Infinity;
-let itemsLeft = Infinity;
-let maxStrBytes = Infinity;
 
 function fail(why: string): never {
   throw new Malformed(`byte ${pos}: ${why}`);
@@ -101,7 +84,6 @@ function read(level: number): unknown {
 }
 
 function readStr(n: number): string {
-  if (n > maxStrBytes) fail(`a str of ${n} bytes, more than ${maxStrBytes}`);
   const at = take(n);
   return readUtf8(bytes, at, at + n) ?? fail("str is not valid UTF-8");
 }
@@ -150,8 +132,7 @@ function readKey(n: number): string {
 function enter(items: number, level: number): void {
   // Every item takes at least one byte: a larger count is a lie about the bytes that follow.
   if (items > left()) fail(`a container declares ${items} items but ${left()} bytes remain`);
-  if (level >= maxDepth) fail(`containers nested deeper than ${maxDepth} levels`);
-  if ((itemsLeft -= items) < 0) fail(`more than ${maxItems} items in all containers together`);
+  if (level >= MAX_FRAME_DEPTH) fail(`containers nested deeper than ${MAX_FRAME_DEPTH} levels`);
 }
 
 function readArray(n: number, level: number): unknown[] {
@@ -185,11 +166,8 @@ function readMap(n: number, level: number): Record<string, unknown> {
 }
 
 /** Reads one whole frame's bytes; never throws. */
-export function readMessagePack(frame: Uint8Array, bounds: ReadBounds = {}): ReadResult {
+export function readMessagePack(frame: Uint8Array): ReadResult {
   bytes = frame;
-  maxDepth = bounds.maxDepth ?? MAX_FRAME_DEPTH;
-  itemsLeft = maxItems = bounds.maxItems ?? Infinity;
-  maxStrBytes = bounds.maxStrBytes ?? Infinity;
   view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   pos = 0;
   path = [];
