@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Artifact } from "./artifact.js";
 import { canonicalEncode, sha256Hex } from "./canonical.js";
-import { DiskQueue } from "./disk-queue.js";
+import { DiskQueue, KeyedQueue } from "./disk-queue.js";
 import { guestStack } from "./engine/engine.js";
 import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
@@ -81,8 +81,8 @@ export class Host {
   private readonly artifacts: Lru<string, Artifact>;
   /** One phase at a time per disk image. */
   private readonly disks = new DiskQueue();
-  /** The entrypoints of a disk's runs, in the order the runs began. */
-  private readonly entrypoints = new DiskQueue();
+  /** The entrypoints of a disk's runs, in the order the runs began (each then takes its turn on the disk). */
+  private readonly entrypoints = new KeyedQueue();
   private closed = false;
 
   private constructor(
