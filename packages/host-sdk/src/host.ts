@@ -9,7 +9,7 @@ import { canonicalEncode, sha256Hex } from "./canonical.js";
 import { DiskQueue } from "./disk-queue.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
-import type { ProgramRef, Prover } from "./prover/prover.js";
+import { programRef, type ProgramRef, type ProofInfo, type Prover } from "./prover/prover.js";
 import { DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
 import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
@@ -178,7 +178,9 @@ export class Host {
     } catch (e) {
       result = E.left(failure(e instanceof ZkguestError ? e.code : "internal", `the ${this.prover.name} prover failed: ${e instanceof Error ? e.message : String(e)}`));
     }
-    return { result, ms: performance.now() - started };
+    const ms = performance.now() - started;
+    const info = E.isRight(result) ? this.prover.describe?.(result.right) : undefined;
+    return { result, ms, ...(info === undefined ? {} : { info }) };
   }
 
   private async artifact(programId: string): Promise<Artifact> {
@@ -203,10 +205,6 @@ export class Host {
   }
 }
 
-function programRef(artifact: Artifact): ProgramRef {
-  return { id: artifact.manifest.id, manifest: artifact.manifest };
-}
-
 /** A log line as the entrypoint receives it (proof.result's `logs`): the host's lines say so in their fields. */
 function logEntry(record: LogRecord): LogEntry {
   const { level, message } = record;
@@ -214,10 +212,11 @@ function logEntry(record: LogRecord): LogEntry {
   return { level, message, fields: { source: "host", ...(record.stack === undefined ? {} : { stack: record.stack }) } };
 }
 
-/** What the prover gave, and how long it took. */
+/** What the prover gave, how long it took, and what it says about the proof. */
 interface Proving {
   readonly result: E.Either<Failure, Uint8Array>;
   readonly ms: number;
+  readonly info?: ProofInfo;
 }
 
 /** What the entrypoint is told (proof.result): the proof, or why there is none (the witness step's failure or the prover's). */
@@ -245,6 +244,7 @@ function report(program: string, witness: PhaseOutcome, lifecycle?: { proving?: 
     witnessesHash: sha256Hex(canonicalEncode(witnesses)),
     witnesses,
     ...(proved !== undefined && E.isRight(proved) ? { proof: proved.right } : {}),
+    ...(lifecycle?.proving?.info === undefined ? {} : { proofInfo: lifecycle.proving.info }),
     logs: [...witness.logs, ...(provingError === undefined ? [] : [errorRecord("entrypoint", provingError)]), ...(entrypoint?.logs ?? [])],
     files: mergeFiles(witness.files, entrypoint?.files ?? []),
     resources: {
