@@ -1,16 +1,22 @@
-import { Host, type RunLimits } from "@zkguest/host-sdk";
+import { Host, type Prover, type RunLimits, type RunReport } from "@zkguest/host-sdk";
 import type { Value } from "@zkguest/protocol";
-import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from "../cli-io.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { EXIT_FAILED, EXIT_OK, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
+import { KEYS_OPTION, keysDir, loadGroth16, proverName, type Groth16Module } from "../groth16.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
 import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
 
 /**
- * `zkguest run GUEST [--args JSON] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]`:
- * the full lifecycle (witness step, dev prover, entrypoint) of a guest artifact, or of a
- * controller built on the fly. Prints the logs, the report and the files stored; exit 0 when
- * proved, 1 when the run failed (one line on stderr naming the code and the cause).
+ * `zkguest run GUEST [--args JSON] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]
+ * [--prover dev|groth16] [--keys DIR] [--out DIR]`: the full lifecycle (witness step, prover,
+ * entrypoint) of a guest artifact, or of a controller built on the fly, with the dev prover or
+ * (for a program built with a circuit and set up) the groth16 prover. Prints the logs, the
+ * report and the files stored; exit 0 when proved, 1 when the run failed (one line on stderr
+ * naming the code and the cause). With `--out`, a groth16 run also writes proof.json,
+ * public.json and verification_key.json there, in snarkjs's formats.
  */
 export const runCommand: Command = async (argv, io) => {
   const { args, flags } = parseCommandLine("run", argv, ["GUEST"], {
@@ -19,7 +25,13 @@ export const runCommand: Command = async (argv, io) => {
     json: { type: "boolean" },
     "timeout-ms": { type: "string" },
     "memory-mb": { type: "string" },
+    prover: { type: "string" },
+    out: { type: "string" },
+    ...KEYS_OPTION,
   });
+  const proverKind = proverName(flags["prover"], "run");
+  const out = flags["out"] as string | undefined;
+  if (out !== undefined && proverKind !== "groth16") throw new UsageError("run: --out writes snarkjs's files of a groth16 proof: add --prover groth16");
   const runArgs = parseJsonArgs(await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io));
   const limits: Partial<RunLimits> = {
     ...optionalInteger(flags["timeout-ms"], "--timeout-ms", (n) => ({ timeMs: n })),
@@ -29,22 +41,46 @@ export const runCommand: Command = async (argv, io) => {
   const imageOption = image === undefined ? {} : { image };
   return reportingBuildErrors(io, async () => {
     const { artifact, bytes } = await loadGuest(args["GUEST"]!);
+    const groth16 = proverKind === "groth16" ? await loadGroth16() : undefined;
+    // Development use: proofs under keys from a development ceremony verify (and say they are insecure).
+    const prover = groth16 === undefined ? undefined : new groth16.Groth16Prover({ keysDir: keysDir(flags), devMode: true });
     // One worker is enough for one run; the host's temporary registry goes with close().
-    const host = await Host.create({ devMode: true, poolSize: 1, limits });
+    const host = await Host.create({ devMode: true, poolSize: 1, limits, ...(prover === undefined ? {} : { prover }) });
     try {
       const program = await host.deploy(bytes);
       const report = await host.prove(program, runArgs, imageOption);
       const stored = await readStoredFiles(host, report, imageOption);
       if (flags["json"]) io.stdout.write(JSON.stringify(reportJson(artifact.manifest.name, report, stored), null, 2) + "\n");
       else printRun(io, artifact.manifest.name, report, stored);
-      if (report.status === "proved") return EXIT_OK;
-      io.stderr.write(failureLine(report));
-      return EXIT_FAILED;
+      if (report.status !== "proved") {
+        io.stderr.write(failureLine(report));
+        return EXIT_FAILED;
+      }
+      if (out !== undefined) writeSnarkjsFiles(io, out, report, prover!, groth16!, flags["json"] === true);
+      return EXIT_OK;
     } finally {
       await host.close();
+      await prover?.close();
     }
   });
 };
+
+/**
+ * proof.json, public.json and verification_key.json of a groth16 run, in snarkjs's formats:
+ * `snarkjs groth16 verify DIR/verification_key.json DIR/public.json DIR/proof.json` checks them.
+ */
+function writeSnarkjsFiles(io: CliIO, dir: string, report: RunReport, prover: Prover & InstanceType<Groth16Module["Groth16Prover"]>, groth16: Groth16Module, quiet: boolean): void {
+  const envelope = groth16.decodeProof(report.proof!);
+  const keys = prover.keys.load(envelope.circuit)!;
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    "proof.json": JSON.stringify(envelope.proof, null, 1) + "\n",
+    "public.json": JSON.stringify(envelope.publicSignals, null, 1) + "\n",
+    "verification_key.json": JSON.stringify(keys.vkey, null, 1) + "\n",
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  if (!quiet) io.stdout.write(`wrote ${Object.keys(files).map((f) => path.join(dir, f)).join(", ")} (check: snarkjs groth16 verify ${path.join(dir, "verification_key.json")} ${path.join(dir, "public.json")} ${path.join(dir, "proof.json")})\n`);
+}
 
 /** The request's arguments: any JSON value (a protocol Value). */
 function parseJsonArgs(text: Buffer): Value {
