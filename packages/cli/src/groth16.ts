@@ -1,4 +1,5 @@
 import { ZkguestError } from "@zkguest/protocol/core";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "./cli-io.js";
 
@@ -9,6 +10,7 @@ import { UsageError } from "./cli-io.js";
  * (`npm install @zkguest/prover-groth16`), and a CLI without it runs everything else.
  */
 export type Groth16Module = typeof import("@zkguest/prover-groth16");
+type Groth16Prover = InstanceType<Groth16Module["Groth16Prover"]>;
 
 const PACKAGE = "@zkguest/prover-groth16";
 
@@ -42,4 +44,21 @@ export function proverName(flag: unknown, command: string): ProverName {
   const name = (flag as string | undefined) ?? "dev";
   if (!(PROVERS as readonly string[]).includes(name)) throw new UsageError(`${command}: --prover is one of ${PROVERS.join(", ")}, got '${name}'`);
   return name as ProverName;
+}
+
+/**
+ * Writes a groth16 proof's proof.json, public.json and verification_key.json into `dir`, in
+ * snarkjs's formats: `snarkjs groth16 verify DIR/verification_key.json DIR/public.json
+ * DIR/proof.json` checks them without zkguest. Returns the three paths.
+ */
+export function writeSnarkjsFiles(dir: string, proof: Uint8Array, prover: Groth16Prover, groth16: Groth16Module): { proof: string; public: string; vkey: string } {
+  const envelope = groth16.decodeProof(proof);
+  const keys = prover.keys.load(envelope.circuit);
+  if (keys === undefined) throw new ZkguestError("not_found", `no keys for circuit ${envelope.circuit} in ${prover.keys.dir}`);
+  mkdirSync(dir, { recursive: true });
+  const files = { proof: path.join(dir, "proof.json"), public: path.join(dir, "public.json"), vkey: path.join(dir, "verification_key.json") };
+  writeFileSync(files.proof, JSON.stringify(envelope.proof, null, 1) + "\n");
+  writeFileSync(files.public, JSON.stringify(envelope.publicSignals, null, 1) + "\n");
+  copyFileSync(keys.paths.vkey, files.vkey);
+  return files;
 }

@@ -1,10 +1,8 @@
-import { Host, type Prover, type RunLimits, type RunReport } from "@zkguest/host-sdk";
+import { Host, type RunLimits } from "@zkguest/host-sdk";
 import type { Value } from "@zkguest/protocol";
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { EXIT_FAILED, EXIT_OK, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
-import { KEYS_OPTION, keysDir, loadGroth16, proverName, type Groth16Module } from "../groth16.js";
+import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
 import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
@@ -56,7 +54,10 @@ export const runCommand: Command = async (argv, io) => {
         io.stderr.write(failureLine(report));
         return EXIT_FAILED;
       }
-      if (out !== undefined) writeSnarkjsFiles(io, out, report, prover!, groth16!, flags["json"] === true);
+      if (out !== undefined) {
+        const files = writeSnarkjsFiles(out, report.proof!, prover!, groth16!);
+        if (!flags["json"]) io.stdout.write(`wrote ${files.proof}, ${files.public}, ${files.vkey} (check: snarkjs groth16 verify ${files.vkey} ${files.public} ${files.proof})\n`);
+      }
       return EXIT_OK;
     } finally {
       await host.close();
@@ -64,23 +65,6 @@ export const runCommand: Command = async (argv, io) => {
     }
   });
 };
-
-/**
- * proof.json, public.json and verification_key.json of a groth16 run, in snarkjs's formats:
- * `snarkjs groth16 verify DIR/verification_key.json DIR/public.json DIR/proof.json` checks them.
- */
-function writeSnarkjsFiles(io: CliIO, dir: string, report: RunReport, prover: Prover & InstanceType<Groth16Module["Groth16Prover"]>, groth16: Groth16Module, quiet: boolean): void {
-  const envelope = groth16.decodeProof(report.proof!);
-  const keys = prover.keys.load(envelope.circuit)!;
-  mkdirSync(dir, { recursive: true });
-  const files = {
-    "proof.json": JSON.stringify(envelope.proof, null, 1) + "\n",
-    "public.json": JSON.stringify(envelope.publicSignals, null, 1) + "\n",
-    "verification_key.json": JSON.stringify(keys.vkey, null, 1) + "\n",
-  };
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  if (!quiet) io.stdout.write(`wrote ${Object.keys(files).map((f) => path.join(dir, f)).join(", ")} (check: snarkjs groth16 verify ${path.join(dir, "verification_key.json")} ${path.join(dir, "public.json")} ${path.join(dir, "proof.json")})\n`);
-}
 
 /** The request's arguments: any JSON value (a protocol Value). */
 function parseJsonArgs(text: Buffer): Value {
