@@ -49,7 +49,11 @@ async function run(job: Job): Promise<unknown> {
       return values.slice(1, 1 + job.count).map(String);
     }
     case "verify":
-      return snarkjs.groth16.verify(job.vkey, job.publicSignals, job.proof);
+      try {
+        return await snarkjs.groth16.verify(job.vkey, job.publicSignals, job.proof);
+      } catch (e) {
+        throw failure("invalid_state", `groth16 proof refused: its points are not valid points of BN254 (${e instanceof Error ? e.message : String(e)})`);
+      }
     case "setup":
       return setup(job);
     case "exportVerifier":

@@ -31,6 +31,8 @@ export class SnarkProcess {
     this.child = undefined;
     if (child !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
+      // Idle, the child is unreferenced: without this, the wait below would not keep the process alive.
+      setRef(child, true);
       child.kill("SIGKILL");
       await exited;
     }
