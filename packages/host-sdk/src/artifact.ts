@@ -112,6 +112,6 @@ export function readArtifact(bytes: Uint8Array): Artifact {
     if (manifest.circuit!.sha256 !== hash) throw bad(`the manifest's circuit sha256 ${manifest.circuit!.sha256} is not the circuit's ${hash}`);
   }
   const actual = programIdOf(artifact.code, circuit);
-  if (manifest.id !== actual) throw bad(`the manifest's id ${manifest.id} is not the program id of its code${circuit === undefined ? "" : " and circuit"} (${actual})`);
+  if (manifest.id !== actual) throw bad(`the manifest's id ${manifest.id} is not ${circuit === undefined ? "the code's SHA-256" : "the program id of its code and circuit"} ${actual}`);
   return artifact;
 }

@@ -73,7 +73,8 @@ export function decodeCircuit(bytes: Uint8Array): CheckedCircuit {
   const header = readR1csHeader(circuit.r1cs);
   const names = new Set<string>();
   for (const s of [...circuit.outputs, ...circuit.inputs]) {
-    if (!IDENTIFIER.test(s.name)) throw bad(`'${s.name.slice(0, 80)}' is not a signal name`);
+    // Names become keys of the input object snarkjs reads: none may be one of Object.prototype's.
+    if (!IDENTIFIER.test(s.name) || s.name in Object.prototype) throw bad(`'${s.name.slice(0, 80)}' is not a signal name`);
     if (names.has(s.name)) throw bad(`signal ${s.name} is listed twice`);
     names.add(s.name);
     if (s.dims.length > MAX_SIGNAL_DIMENSIONS || s.dims.some((d) => !Number.isSafeInteger(d) || d < 1) || signalSize(s.dims) > MAX_SIGNAL_ELEMENTS) {
