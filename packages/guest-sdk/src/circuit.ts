@@ -11,7 +11,7 @@ import { encodeCircuitInput, type SignalInput } from "@zkguest/protocol/wire";
  *
  * Each key is an input signal of the circuit's main component; each value a field element (a
  * non-negative integer: a number below 2^53, a bigint, or a decimal string), or nested arrays of
- * them for an array signal. The bytes are canonical (SPEC.md §5.3): the same signals give the
+ * them for an array signal. The bytes are canonical (SPEC.md §4.2.1): the same signals give the
  * same witness. Throws a RangeError or TypeError naming the signal for a value that is not a
  * non-negative integer; the prover checks the rest (every input present, no extra, the array
  * shapes, each value below the field's modulus).

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { ZkguestError } from "../src/index.js";
 import { CIRCUIT_INPUT_FORMAT, decodeCircuitInput, encodeCircuitInput, isCircuitInput } from "../src/wire/circuit-input.js";
 
-// The circuit-input witness (SPEC.md §5.3): canonical MessagePack, decimal strings, nested
+// The circuit-input witness (SPEC.md §4.2.1): canonical MessagePack, decimal strings, nested
 // arrays; held to @msgpack/msgpack for the bytes, and strict on what it reads.
 
 function decodeError(bytes: Uint8Array): string {

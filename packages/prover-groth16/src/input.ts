@@ -12,7 +12,7 @@ export function describeSignal(s: Signal): string {
 
 /**
  * The circuit's input from a run's witnesses, checked before any of it reaches the witness
- * generator: exactly one witness, the circuit input (SPEC.md §5.3); every input signal of the
+ * generator: exactly one witness, the circuit input (SPEC.md §4.2.1); every input signal of the
  * circuit present, no other; each value of the signal's shape (nested arrays of its
  * dimensions) and inside BN254's scalar field. Throws ZkguestError malformed_frame naming the
  * signal (and element) and the rule.
@@ -20,7 +20,7 @@ export function describeSignal(s: Signal): string {
 export function checkedCircuitInput(witnesses: readonly Witness[], circuit: CheckedCircuit): Record<string, SignalValue> {
   if (witnesses.length !== 1) throw bad(`the groth16 prover proves one witness, the circuit input (circuitInput(...)); got ${witnesses.length}`);
   const witness = witnesses[0]!;
-  if (witness.type !== "data" || !isCircuitInput(witness.data)) throw bad(`the witness is not a circuit input (make it with circuitInput(...), SPEC.md §5.3)`);
+  if (witness.type !== "data" || !isCircuitInput(witness.data)) throw bad(`the witness is not a circuit input (make it with circuitInput(...), SPEC.md §4.2.1)`);
   const signals = decodeCircuitInput(witness.data);
   const expected = circuit.inputs.map(describeSignal).join(", ") || "none";
   for (const name of Object.keys(signals)) {

@@ -3,7 +3,7 @@ import { readMessagePack } from "./reader.js";
 import { encodeValue } from "./writer.js";
 
 /**
- * The circuit-input witness (SPEC.md §5.3): a `data` witness whose bytes are the canonical
+ * The circuit-input witness (SPEC.md §4.2.1): a `data` witness whose bytes are the canonical
  * MessagePack map `{format: "zkguest-circuit-input/1", signals: {NAME: VALUE, ...}}`, where a
  * VALUE is a field element written as a decimal string (digits only, no sign, no leading
  * zero) or an array of VALUEs for an array signal (nested arrays for more dimensions). Any
