@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> 
   fat16: () => import("./fat16.bench.js"),
   sandbox: () => import("./sandbox.bench.js"),
   programs: () => import("./programs.bench.js"),
+  groth16: () => import("./groth16.bench.js"),
 };
 
 function fmt(n: number | undefined): string {

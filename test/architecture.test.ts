@@ -11,7 +11,8 @@ const ALLOWED: Record<string, string[]> = {
   "@zkguest/guest-sdk": ["@zkguest/protocol"],
   "@zkguest/fat16": ["@zkguest/protocol"],
   "@zkguest/host-sdk": ["@zkguest/protocol", "@zkguest/fat16"],
-  zkguest: ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk", "@zkguest/guest-sdk"],
+  "@zkguest/prover-groth16": ["@zkguest/protocol", "@zkguest/host-sdk"],
+  zkguest: ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk", "@zkguest/guest-sdk", "@zkguest/prover-groth16"],
 };
 
 function packageDirs(): string[] {
@@ -30,10 +31,11 @@ const importsOf = (file: string) => [...readFileSync(file, "utf8").matchAll(/(?:
 
 describe("architecture", () => {
   for (const dir of packageDirs()) {
-    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name: string; dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name: string } & Partial<Record<"dependencies" | "peerDependencies" | "optionalDependencies", Record<string, string>>>;
     it(`${pkg.name} depends only on the packages below it`, () => {
       expect(Object.keys(ALLOWED), "every package has a place in the layering").to.include(pkg.name);
-      const ours = Object.keys(pkg.dependencies ?? {}).filter((d) => d in ALLOWED);
+      const declared = { ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies };
+      const ours = Object.keys(declared).filter((d) => d in ALLOWED);
       for (const dep of ours) expect(ALLOWED[pkg.name], `${pkg.name} -> ${dep}`).to.include(dep);
       for (const file of sourceFiles(path.join(dir, "src"))) {
         for (const spec of importsOf(file)) {

@@ -4,29 +4,39 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { BuildError, bundleController } from "./bundle.js";
 import { EXIT_FAILED, printLines, UsageError, type CliIO } from "./cli-io.js";
+import { loadGroth16 } from "./groth16.js";
 
 /** What a GUEST argument may be, by extension. */
 const CONTROLLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
+export interface BuildOptions {
+  /** A circom circuit the program proves with the groth16 prover (compiled by circom2 and carried in the artifact). */
+  readonly circuit?: string;
+  /** Where the circuit's includes are searched, after the including file's directory (circom's `-l`). */
+  readonly libraries?: readonly string[];
+}
+
 /**
- * Builds the artifact for a controller (bundled with the guest SDK) or a wasm32-wasi module.
- * `name` is the manifest's name. Throws BuildError when a controller does not compile.
+ * Builds the artifact for a controller (bundled with the guest SDK) or a wasm32-wasi module,
+ * with its circuit when `options.circuit` names one. `name` is the manifest's name. Throws
+ * BuildError when a controller or the circuit does not compile.
  */
-export async function buildArtifact(file: string, name: string): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
+export async function buildArtifact(file: string, name: string, options: BuildOptions = {}): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
   const ext = path.extname(file).toLowerCase();
   const protocol = protocolRange();
   requireFile(file);
+  const withCircuit = async () => (options.circuit === undefined ? {} : { circuit: await compileCircuit(options.circuit, options.libraries ?? []) });
   if (ext === ".wasm") {
     const code = readFileSync(file);
     if (!WASM_MAGIC.every((b, i) => code[i] === b)) {
       throw new BuildError([`${file}: not a WebAssembly module (no \\0asm header)`]);
     }
-    return createArtifact({ name, engine: "wasm", code, protocol });
+    return createArtifact({ name, engine: "wasm", code, protocol, ...(await withCircuit()) });
   }
   if (CONTROLLER_EXTENSIONS.includes(ext)) {
     const { code, sdk } = await bundleController(file);
-    return createArtifact({ name, engine: "js", code, protocol, sdk });
+    return createArtifact({ name, engine: "js", code, protocol, sdk, ...(await withCircuit()) });
   }
   throw new UsageError(`${file}: expected a controller (${CONTROLLER_EXTENSIONS.join(", ")}) or a .wasm module`);
 }
@@ -38,6 +48,18 @@ export async function buildArtifact(file: string, name: string): Promise<{ artif
 export async function loadGuest(file: string): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
   if (path.extname(file).toLowerCase() !== ".zkg") return buildArtifact(file, nameOf(file));
   return readArtifactFile(file);
+}
+
+/** Compiles a circuit with the groth16 prover's circom2; a circuit that does not compile is a BuildError. */
+async function compileCircuit(file: string, libraries: readonly string[]): Promise<{ format: string; bytes: Uint8Array }> {
+  requireFile(file);
+  const groth16 = await loadGroth16();
+  try {
+    return { format: groth16.CIRCUIT_FORMAT, bytes: (await groth16.compileCircuit(file, { libraries })).bytes };
+  } catch (err) {
+    if (err instanceof groth16.CircuitBuildError) throw new BuildError(err.problems);
+    throw err;
+  }
 }
 
 function requireFile(file: string): void {

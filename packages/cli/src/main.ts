@@ -4,15 +4,18 @@ import { describeError, printLines, UsageError, type CliIO, type Command } from 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   build: { summary: "bundle a controller (or a .wasm module) into a guest artifact", load: async () => (await import("./commands/build.js")).buildCommand },
   conformance: { summary: "check a guest or this host against the protocol (conformance kits)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
-  demo: { summary: "run the demo", load: async () => (await import("./commands/demo.js")).demoCommand },
+  demo: { summary: "run the demo (--groth16: with a real proof)", load: async () => (await import("./commands/demo.js")).demoCommand },
+  "export-verifier": { summary: "write the Solidity verifier of a program's groth16 proofs", load: async () => (await import("./commands/export-verifier.js")).exportVerifierCommand },
   fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => (await import("./commands/fs.js")).fsCommand },
   init: { summary: "scaffold a guest project that builds, tests and runs", load: async () => (await import("./commands/init.js")).initCommand },
   protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
-  run: { summary: "run a guest through the whole proof lifecycle with the dev prover", load: async () => (await import("./commands/run.js")).runCommand },
+  run: { summary: "run a guest through the whole proof lifecycle (dev prover, or --prover groth16)", load: async () => (await import("./commands/run.js")).runCommand },
+  setup: { summary: "make the groth16 proving and verification keys of a program's circuit", load: async () => (await import("./commands/setup.js")).setupCommand },
+  verify: { summary: "check a proof against a program's verification key", load: async () => (await import("./commands/verify.js")).verifyCommand },
 };
 
 function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
   return ["usage: zkguest <command> [options]", "", "commands:", ...rows].join("\n") + "\n";
 }
 

@@ -48,7 +48,8 @@ export function printRun(io: CliIO, name: string, report: RunReport, stored: rea
     row("status", report.error ? `${report.status} (${report.error.code}${report.error.limit ? `, limit: ${report.error.limit}` : ""}): ${report.error.message}` : report.status),
     row("program", `${name} ${report.program}`),
     row("witnesses", `${report.witnesses.length}, sha256 ${report.witnessesHash}`),
-    row("proof", report.proof ? `${report.proof.length} bytes (dev prover: not a real proof)` : "none"),
+    row("proof", report.proof ? proofSummary(report) : "none"),
+    ...(report.proofInfo?.publicSignals === undefined ? [] : [row("public", JSON.stringify(report.proofInfo.publicSignals))]),
     row("time", `witness ${ms(r.witnessMs)}, prove ${ms(r.proveMs)}, entrypoint ${ms(r.entrypointMs)}`),
     row("resources", `peak memory ${(r.peakMemoryBytes / MiB).toFixed(2)} MiB, ${r.hostCalls} host calls, ${r.bytesStored} bytes stored`),
     "stored:",
@@ -65,6 +66,13 @@ export function printRun(io: CliIO, name: string, report: RunReport, stored: rea
 export function failureLine(report: RunReport): string {
   const error = report.error ?? { code: "internal", message: `the run ended with status ${report.status} and no error` };
   return `zkguest: ${error.code}: ${error.message}`;
+}
+
+/** `805 bytes, groth16` and, for a proof that must not be trusted, why (`dev prover: not a real proof`). */
+function proofSummary(report: RunReport): string {
+  const info = report.proofInfo;
+  const prover = info === undefined ? "" : `, ${info.prover}`;
+  return `${report.proof!.length} bytes${prover}${info?.insecure === undefined ? "" : ` (${info.insecure})`}`;
 }
 
 function row(label: string, text: string): string {

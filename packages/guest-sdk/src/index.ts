@@ -8,6 +8,8 @@ export { fs } from "./fs.js";
 export { log, type LogFields } from "./log.js";
 export { serve, GUEST_SDK } from "./session.js";
 export { ready } from "./ready.js";
+export { circuitInput } from "./circuit.js";
+export type { SignalInput } from "@zkguest/protocol/wire";
 export { encodeUtf8, decodeUtf8 } from "@zkguest/protocol/wire";
 export { ZkguestError, isZkguestError } from "@zkguest/protocol/core";
 export type { ErrorCode, LogEntry, LogLevel, Stat, StoreMode, Value, Witness } from "@zkguest/protocol/core";

@@ -17,7 +17,7 @@ describe("guest SDK: what a guest bundle holds", () => {
     const inputs = Object.keys(out.metafile!.inputs);
     expect(inputs.filter((i) => i.includes("node_modules"))).to.deep.equal([]);
     expect(inputs.filter((i) => i.startsWith("packages/protocol/")).sort()).to.deep.equal(
-      ["core", "frame-defaults", "negotiate", "wire/index", "wire/reader", "wire/utf8", "wire/writer", "zkguest-error"].map((m) => `packages/protocol/dist/src/${m}.js`),
+      ["core", "frame-defaults", "negotiate", "wire/circuit-input", "wire/index", "wire/reader", "wire/utf8", "wire/writer", "zkguest-error"].map((m) => `packages/protocol/dist/src/${m}.js`),
     );
     const code = out.outputFiles![0]!.text;
     // QuickJS has neither; the SDK must not reach for them.

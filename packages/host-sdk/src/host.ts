@@ -11,7 +11,7 @@ import { guestStack } from "./engine/engine.js";
 import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
-import type { ProgramRef, Prover } from "./prover/prover.js";
+import { programRef, type ProgramRef, type ProofInfo, type Prover } from "./prover/prover.js";
 import { DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
 import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
@@ -215,7 +215,9 @@ export class Host {
     } catch (e) {
       result = E.left(failure(e instanceof ZkguestError ? e.code : "internal", `the ${this.prover.name} prover failed: ${e instanceof Error ? e.message : String(e)}`));
     }
-    return { result, ms: performance.now() - started };
+    const ms = performance.now() - started;
+    const info = E.isRight(result) ? this.prover.describe?.(result.right) : undefined;
+    return { result, ms, ...(info === undefined ? {} : { info }) };
   }
 
   private async artifact(programId: string): Promise<Artifact> {
@@ -240,10 +242,6 @@ export class Host {
   }
 }
 
-function programRef(artifact: Artifact): ProgramRef {
-  return { id: artifact.manifest.id, manifest: artifact.manifest };
-}
-
 /**
  * A log line as the entrypoint receives it (proof.result's `logs`): the host's lines say so in
  * their fields, with the guest's own frames of their stack only (the report keeps the rest).
@@ -255,10 +253,11 @@ function logEntry(record: LogRecord): LogEntry {
   return { level, message, fields: { source: "host", ...(stack === undefined ? {} : { stack }) } };
 }
 
-/** What the prover gave, and how long it took. */
+/** What the prover gave, how long it took, and what it says about the proof. */
 interface Proving {
   readonly result: E.Either<Failure, Uint8Array>;
   readonly ms: number;
+  readonly info?: ProofInfo;
 }
 
 /** What the entrypoint is told (proof.result): the proof, or why there is none (the witness step's failure or the prover's). */
@@ -286,6 +285,7 @@ function report(program: string, witness: PhaseOutcome, lifecycle?: { proving?: 
     witnessesHash: sha256Hex(canonicalEncode(witnesses)),
     witnesses,
     ...(proved !== undefined && E.isRight(proved) ? { proof: proved.right } : {}),
+    ...(lifecycle?.proving?.info === undefined ? {} : { proofInfo: lifecycle.proving.info }),
     logs: [...witness.logs, ...(provingError === undefined ? [] : [errorRecord("entrypoint", provingError)]), ...(entrypoint?.logs ?? [])],
     files: mergeFiles(witness.files, entrypoint?.files ?? []),
     resources: {

@@ -1,5 +1,6 @@
 import type { ErrorCode, Fields, LogLevel, Witness } from "@zkguest/protocol";
 import type { LimitName } from "./engine/engine.js";
+import type { ProofInfo } from "./prover/prover.js";
 
 /** The two phases of a run: the witness step (`witness.get`) and the entrypoint (`proof.result`). */
 export type Phase = "witness" | "entrypoint";
@@ -59,6 +60,8 @@ export interface RunReport {
   readonly witnessesHash: string;
   readonly witnesses: readonly Witness[];
   readonly proof?: Uint8Array;
+  /** What the prover says about the proof: its public signals, and whether it must not be trusted. */
+  readonly proofInfo?: ProofInfo;
   readonly logs: readonly LogRecord[];
   readonly files: readonly FileRecord[];
   readonly resources: RunResources;

@@ -1,22 +1,32 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { EXIT_OK, printLines, type Command } from "../cli-io.js";
+import { EXIT_OK, printLines, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { buildArtifact, nameOf, reportingBuildErrors } from "../guest-artifact.js";
 
 /**
- * `zkguest build GUEST [-o NAME.zkg]`: bundles a controller with the guest SDK (or wraps a
- * wasm32-wasi module) into a guest artifact. The artifact's name is NAME, else the file's name.
+ * `zkguest build GUEST [--circuit FILE.circom [-l DIR]...] [-o NAME.zkg]`: bundles a controller
+ * with the guest SDK (or wraps a wasm32-wasi module) into a guest artifact, with its circuit
+ * compiled by circom2 when `--circuit` names one (`-l` adds include directories). The
+ * artifact's name is NAME, else the file's name.
  */
 export const buildCommand: Command = async (argv, io) => {
-  const { args, flags } = parseCommandLine("build", argv, ["GUEST"], { output: { type: "string", short: "o" } });
+  const { args, flags } = parseCommandLine("build", argv, ["GUEST"], {
+    output: { type: "string", short: "o" },
+    circuit: { type: "string" },
+    lib: { type: "string", short: "l", multiple: true },
+  });
   const input = args["GUEST"]!;
   const output = (flags["output"] as string | undefined) ?? `${nameOf(input)}.zkg`;
+  const circuit = flags["circuit"] as string | undefined;
+  const libraries = (flags["lib"] as unknown as string[] | undefined) ?? [];
+  if (circuit === undefined && libraries.length > 0) throw new UsageError("build: -l/--lib adds include directories for --circuit, which is missing");
   return reportingBuildErrors(io, async () => {
-    const { artifact, bytes } = await buildArtifact(input, nameOf(output));
+    const { artifact, bytes } = await buildArtifact(input, nameOf(output), { ...(circuit === undefined ? {} : { circuit }), libraries });
     writeFileSync(output, bytes);
     const m = artifact.manifest;
-    printLines(io.stdout, [`${path.relative(process.cwd(), path.resolve(output)) || output}: ${m.engine} guest '${m.name}', ${bytes.length.toLocaleString("en-US")} bytes, program id ${m.id}`]);
+    const circuitNote = m.circuit === undefined ? "" : `, circuit ${path.basename(circuit!)} (sha256 ${m.circuit.sha256})`;
+    printLines(io.stdout, [`${path.relative(process.cwd(), path.resolve(output)) || output}: ${m.engine} guest '${m.name}', ${bytes.length.toLocaleString("en-US")} bytes${circuitNote}, program id ${m.id}`]);
     return EXIT_OK;
   });
 };

@@ -2,7 +2,7 @@ import { failure, readMessagePack, scanMessagePack, type Failure, type Witness }
 import { either as E } from "fp-ts";
 import { createHash } from "node:crypto";
 import { canonicalEncode } from "../canonical.js";
-import type { ProgramRef, Prover } from "./prover.js";
+import type { ProgramRef, ProofInfo, Prover } from "./prover.js";
 
 /** The `format` of a development proof. */
 export const DEV_PROOF_FORMAT = "zkguest-dev-proof/1";
@@ -51,6 +51,10 @@ export class DevProver implements Prover {
       return E.left(failure("invalid_state", "the proof was not made from these witnesses"));
     }
     return E.right(undefined);
+  }
+
+  describe(): ProofInfo {
+    return { prover: this.name, insecure: "dev prover: not a real proof" };
   }
 }
 

@@ -228,6 +228,27 @@ function presentKeys(record: Record<string, unknown>): string[] {
 }
 
 /**
+ * Encodes one Value on its own (not inside a frame) in the canonical encoding: what a guest puts
+ * in a data witness, such as a circuit input. Throws ZkguestError malformed_frame naming `where`
+ * for anything that is not a Value.
+ */
+export function encodeValue(v: unknown, where: string): Uint8Array {
+  if (writing) throw new ZkguestError("invalid_state", "a value was encoded while a frame was being written");
+  writing = true;
+  pos = 0;
+  try {
+    value(v, where, 0);
+    return buf.slice(0, pos);
+  } finally {
+    writing = false;
+    if (buf.length > 65536) {
+      buf = new Uint8Array(1024);
+      view = new DataView(buf.buffer);
+    }
+  }
+}
+
+/**
  * Encodes one whole frame whose body is a plain object of protocol fields: the general encoder
  * the host side uses (the guest SDK writes its bodies field by field). Keys come out in
  * canonical order whatever the objects' own order, integer-like keys included.
