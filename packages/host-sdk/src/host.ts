@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Artifact } from "./artifact.js";
 import { canonicalEncode, sha256Hex } from "./canonical.js";
 import { DiskQueue } from "./disk-queue.js";
+import type { PhaseDisk } from "./phase-disk.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
 import type { ProgramRef, Prover } from "./prover/prover.js";
@@ -42,6 +43,8 @@ export interface RunOptions {
   readonly limits?: Partial<RunLimits>;
   /** A disk image to use instead of the registry's disk for the program (formatted if it does not exist). */
   readonly image?: string;
+  /** The disk's keeper, asked for the disk before each phase that touches it (instead of `image` or the registry's disk). */
+  readonly disk?: PhaseDisk;
 }
 
 /**
@@ -156,17 +159,23 @@ export class Host {
     const artifact = await this.artifact(programId);
     const program = programRef(artifact);
     const limits = resolveLimits(this.limits, options.limits);
+    const onImage = (image: string, input: PhaseInput) => this.pool.run({ program: program.id, engine: program.manifest.engine, code: artifact.code, image, input });
+    const { disk } = options;
+    // A PhaseDisk serializes the phases on its disk itself (and lets go of it while proving).
+    if (disk !== undefined) return this.lifecycle(program, args, limits, prove, (input) => disk.use(input.phase, (image) => onImage(image, input)));
     const image = await this.imageFor(programId, options.image);
-    return this.disks.run(image, async () => {
-      const phase = (input: PhaseInput) => this.pool.run({ program: program.id, engine: program.manifest.engine, code: artifact.code, image, input });
-      const witness = await phase({ phase: "witness", args, limits });
-      if (!prove) return report(program.id, witness);
-      // A guest that cannot speak the host's protocol cannot be told anything either.
-      if (witness.error?.code === "unsupported_version") return report(program.id, witness, {});
-      const proving = witness.error === undefined ? await this.proveWitnesses(witness.witnesses ?? [], program) : undefined;
-      const entrypoint = await phase({ phase: "entrypoint", args, limits, proof: proofOutcome(witness, proving) });
-      return report(program.id, witness, { ...(proving === undefined ? {} : { proving }), entrypoint });
-    });
+    return this.disks.run(image, () => this.lifecycle(program, args, limits, prove, (input) => onImage(image, input)));
+  }
+
+  /** The witness step, then (for prove) proving and the entrypoint, each phase run by `phase`. */
+  private async lifecycle(program: ProgramRef, args: Value, limits: RunLimits, prove: boolean, phase: (input: PhaseInput) => Promise<PhaseOutcome>): Promise<RunReport> {
+    const witness = await phase({ phase: "witness", args, limits });
+    if (!prove) return report(program.id, witness);
+    // A guest that cannot speak the host's protocol cannot be told anything either.
+    if (witness.error?.code === "unsupported_version") return report(program.id, witness, {});
+    const proving = witness.error === undefined ? await this.proveWitnesses(witness.witnesses ?? [], program) : undefined;
+    const entrypoint = await phase({ phase: "entrypoint", args, limits, proof: proofOutcome(witness, proving) });
+    return report(program.id, witness, { ...(proving === undefined ? {} : { proving }), entrypoint });
   }
 
   /** Runs the prover; a thrown error is a failed proving like a Left. */
