@@ -11,7 +11,8 @@ const ALLOWED: Record<string, string[]> = {
   "@zkguest/guest-sdk": ["@zkguest/protocol"],
   "@zkguest/fat16": ["@zkguest/protocol"],
   "@zkguest/host-sdk": ["@zkguest/protocol", "@zkguest/fat16"],
-  zkguest: ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk", "@zkguest/guest-sdk"],
+  "@zkguest/server": ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk"],
+  zkguest: ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk", "@zkguest/guest-sdk", "@zkguest/server"],
 };
 
 function packageDirs(): string[] {

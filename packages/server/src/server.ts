@@ -1,0 +1,67 @@
+import type { HostOptions } from "@zkguest/host-sdk";
+import type { Backend } from "./backend.js";
+import { EmbeddedBackend } from "./embedded/embedded-backend.js";
+import { buildApi, type ApiOptions } from "./http/app.js";
+import { Tokens } from "./http/auth.js";
+
+export interface ServeOptions {
+  /** TCP port (default 8080; 0 picks a free one). */
+  readonly port?: number;
+  /** Address to listen on (default 127.0.0.1). */
+  readonly listenHost?: string;
+  /** The embedded backend's data directory (without `database`). */
+  readonly dataDir?: string;
+  /** Bearer tokens, owner name -> token (default: none, no authentication). */
+  readonly tokens?: Readonly<Record<string, string>>;
+  /** Sandbox workers in this process (default: the number of CPUs). */
+  readonly workers?: number;
+  /** Size of each program's disk (default 16 MiB). */
+  readonly diskBytes?: number;
+  /** The host's options (prover, devMode, limits, ...). */
+  readonly host?: Omit<HostOptions, "registry" | "dataDir" | "diskBytes" | "poolSize">;
+  /** Body and response limits, and where internal errors are reported. */
+  readonly api?: Omit<ApiOptions, "tokens">;
+}
+
+export interface RunningServer {
+  /** `http://HOST:PORT`. */
+  readonly url: string;
+  /** Stops taking requests, lets running jobs finish (within the backend's grace), and releases everything. */
+  close(): Promise<void>;
+}
+
+/** Starts the service: the HTTP API on a backend (embedded, in this process). */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const tokens = new Tokens(options.tokens ?? {});
+  if (options.dataDir === undefined) throw new RangeError("serve: a data directory is needed (dataDir)");
+  const backend: Backend = await EmbeddedBackend.open({
+    dataDir: options.dataDir,
+    ...(options.diskBytes === undefined ? {} : { diskBytes: options.diskBytes }),
+    host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) },
+  });
+  return listen(backend, tokens, options);
+}
+
+async function listen(backend: Backend, tokens: Tokens, options: ServeOptions): Promise<RunningServer> {
+  let app;
+  try {
+    app = await buildApi(backend, { ...options.api, tokens });
+    await app.listen({ port: options.port ?? 8080, host: options.listenHost ?? "127.0.0.1" });
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.port;
+  const host = options.listenHost ?? "127.0.0.1";
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await backend.close();
+      })()),
+  };
+}
