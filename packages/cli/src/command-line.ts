@@ -32,3 +32,17 @@ export function parseCommandLine(
   });
   return { args, flags: parsed.values };
 }
+
+/** A flag's whole number, at least `min`; undefined when the flag is absent. */
+export function integerFlag(command: string, flag: unknown, name: string, min: number): number | undefined {
+  if (flag === undefined) return undefined;
+  const n = Number(flag);
+  if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${command}: ${name} takes a whole number from ${min}, got '${String(flag)}'`);
+  return n;
+}
+
+/** Whether the arguments ask for help (`--help` or `-h` anywhere before a `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}

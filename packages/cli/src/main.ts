@@ -8,7 +8,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => (await import("./commands/fs.js")).fsCommand },
   init: { summary: "scaffold a guest project that builds, tests and runs", load: async () => (await import("./commands/init.js")).initCommand },
   protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
+  remote: { summary: "use a zkguest service from the shell: deploy, prove, status, cat", load: async () => (await import("./commands/remote.js")).remoteCommand },
   run: { summary: "run a guest through the whole proof lifecycle with the dev prover", load: async () => (await import("./commands/run.js")).runCommand },
+  serve: { summary: "the coprocessor service: an HTTP API for deploys, prove jobs and disks", load: async () => (await import("./commands/serve.js")).serveCommand },
 };
 
 function usage(): string {
