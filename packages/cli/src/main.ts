@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   remote: { summary: "use a zkguest service from the shell: deploy, prove, status, cat", load: async () => (await import("./commands/remote.js")).remoteCommand },
   run: { summary: "run a guest through the whole proof lifecycle with the dev prover", load: async () => (await import("./commands/run.js")).runCommand },
   serve: { summary: "the coprocessor service: an HTTP API for deploys, prove jobs and disks", load: async () => (await import("./commands/serve.js")).serveCommand },
+  worker: { summary: "take the service's runs from PostgreSQL (with serve --database)", load: async () => (await import("./commands/worker.js")).workerCommand },
 };
 
 function usage(): string {

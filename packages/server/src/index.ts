@@ -4,7 +4,12 @@
  * directory) or on PostgreSQL (durable jobs through pg-boss, disks stored as blocks, workers on
  * any machine).
  */
-export { startServer, type ServeOptions, type RunningServer } from "./server.js";
+export { startServer, startWorker, type ServeOptions, type RunningServer } from "./server.js";
+export { PgBackend, type PgOptions } from "./pg/pg-backend.js";
+export { PgWorker, type WorkerOptions } from "./pg/pg-worker.js";
+export { PgRegistry } from "./pg/pg-registry.js";
+export { PgPhaseDisk, Replicas, BLOCK_BYTES } from "./pg/disk-blocks.js";
+export type { QueueOptions } from "./pg/queue.js";
 export { buildApi, API_DEFAULTS, type ApiOptions } from "./http/app.js";
 export { Tokens, ANONYMOUS } from "./http/auth.js";
 export { HttpError, type Problem } from "./http/problem.js";

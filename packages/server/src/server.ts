@@ -3,6 +3,9 @@ import type { Backend } from "./backend.js";
 import { EmbeddedBackend } from "./embedded/embedded-backend.js";
 import { buildApi, type ApiOptions } from "./http/app.js";
 import { Tokens } from "./http/auth.js";
+import { PgBackend } from "./pg/pg-backend.js";
+import { PgWorker, type WorkerOptions } from "./pg/pg-worker.js";
+import type { QueueOptions } from "./pg/queue.js";
 
 export interface ServeOptions {
   /** TCP port (default 8080; 0 picks a free one). */
@@ -11,9 +14,13 @@ export interface ServeOptions {
   readonly listenHost?: string;
   /** The embedded backend's data directory (without `database`). */
   readonly dataDir?: string;
+  /** postgres://... : jobs, programs and disks in PostgreSQL (instead of `dataDir`). */
+  readonly database?: string;
+  /** With `database`: the queue's retries and heartbeats. */
+  readonly queue?: QueueOptions;
   /** Bearer tokens, owner name -> token (default: none, no authentication). */
   readonly tokens?: Readonly<Record<string, string>>;
-  /** Sandbox workers in this process (default: the number of CPUs). */
+  /** Sandbox workers in this process (default: the number of CPUs); with `database`, 0 makes an API-only process. */
   readonly workers?: number;
   /** Size of each program's disk (default 16 MiB). */
   readonly diskBytes?: number;
@@ -30,24 +37,44 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the service: the HTTP API on a backend (embedded, in this process). */
+/**
+ * Starts the service: the HTTP API on the embedded backend (`dataDir`), or on PostgreSQL
+ * (`database`) with, unless `workers` is 0, a worker in this process.
+ */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const tokens = new Tokens(options.tokens ?? {});
-  if (options.dataDir === undefined) throw new RangeError("serve: a data directory is needed (dataDir)");
-  const backend: Backend = await EmbeddedBackend.open({
-    dataDir: options.dataDir,
-    ...(options.diskBytes === undefined ? {} : { diskBytes: options.diskBytes }),
-    host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) },
-  });
-  return listen(backend, tokens, options);
+  const diskBytes = options.diskBytes === undefined ? {} : { diskBytes: options.diskBytes };
+  if (options.database === undefined) {
+    if (options.dataDir === undefined) throw new RangeError("serve: a data directory (dataDir) or a database is needed");
+    const backend = await EmbeddedBackend.open({ dataDir: options.dataDir, ...diskBytes, host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) } });
+    return listen(backend, tokens, options, async () => {});
+  }
+  const queue = options.queue === undefined ? {} : { queue: options.queue };
+  const backend = await PgBackend.open({ database: options.database, ...diskBytes, ...queue });
+  let worker: PgWorker | undefined;
+  try {
+    if (options.workers !== 0) {
+      worker = await PgWorker.start({ database: options.database, ...queue, ...(options.host === undefined ? {} : { host: options.host }), ...(options.workers === undefined ? {} : { workers: options.workers }) });
+    }
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+  return listen(backend, tokens, options, async () => worker?.close());
 }
 
-async function listen(backend: Backend, tokens: Tokens, options: ServeOptions): Promise<RunningServer> {
+/** Starts a worker that takes runs from the database (`zkguest worker`). */
+export function startWorker(options: WorkerOptions): Promise<PgWorker> {
+  return PgWorker.start(options);
+}
+
+async function listen(backend: Backend, tokens: Tokens, options: ServeOptions, closeWorker: () => Promise<void>): Promise<RunningServer> {
   let app;
   try {
     app = await buildApi(backend, { ...options.api, tokens });
     await app.listen({ port: options.port ?? 8080, host: options.listenHost ?? "127.0.0.1" });
   } catch (e) {
+    await closeWorker();
     await backend.close();
     throw e;
   }
@@ -61,6 +88,7 @@ async function listen(backend: Backend, tokens: Tokens, options: ServeOptions): 
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await closeWorker();
         await backend.close();
       })()),
   };

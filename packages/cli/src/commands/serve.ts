@@ -13,6 +13,7 @@ const USAGE = `usage: zkguest serve [options]
   --tokens FILE      a JSON object of owner names to tokens; each owner sees only its programs
   --disk-mb N        size of each program's disk (default 16)
   --max-body-mb N    largest artifact a deploy takes (default 16)
+  --heartbeat-seconds N   with --database: a worker silent this long is given up on (default 30)
 Prints 'listening on http://HOST:PORT'; SIGINT or SIGTERM stops it (running jobs finish first).
 `;
 
@@ -32,6 +33,7 @@ export const serveCommand: Command = async (argv, io) => {
     tokens: { type: "string" },
     "disk-mb": { type: "string" },
     "max-body-mb": { type: "string" },
+    "heartbeat-seconds": { type: "string" },
   });
   const port = integerFlag("serve", flags["port"], "--port", 0) ?? 8080;
   if (port > 65535) throw new UsageError(`serve: --port takes 0 to 65535, got ${port}`);
@@ -40,6 +42,8 @@ export const serveCommand: Command = async (argv, io) => {
   if (workers === 0 && database === undefined) throw new UsageError("serve: --workers 0 (an API-only process) needs --database: something else must run the jobs");
   const diskMb = integerFlag("serve", flags["disk-mb"], "--disk-mb", 3);
   const bodyMb = integerFlag("serve", flags["max-body-mb"], "--max-body-mb", 1);
+  const heartbeatSeconds = integerFlag("serve", flags["heartbeat-seconds"], "--heartbeat-seconds", 10);
+  if (heartbeatSeconds !== undefined && database === undefined) throw new UsageError("serve: --heartbeat-seconds is for --database (workers' heartbeats)");
   const options: ServeOptions = {
     port,
     listenHost: (flags["host"] as string | undefined) ?? "127.0.0.1",
@@ -48,6 +52,7 @@ export const serveCommand: Command = async (argv, io) => {
     ...(workers === undefined ? {} : { workers }),
     ...(diskMb === undefined ? {} : { diskBytes: diskMb * 2 ** 20 }),
     ...(bodyMb === undefined ? {} : { api: { maxArtifactBytes: bodyMb * 2 ** 20 } }),
+    ...(heartbeatSeconds === undefined ? {} : { queue: { heartbeatSeconds } }),
   };
   const server = await startServer(options).catch((e: unknown) => {
     if (e instanceof RangeError) throw new UsageError(`serve: ${e.message}`);
