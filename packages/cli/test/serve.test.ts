@@ -1,53 +1,15 @@
 import { expect } from "chai";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { BIN, REPO, tempDir, zkguest } from "./cli-process.js";
+import { BIN, exited, REPO, startZkguest, tempDir, zkguest, type Started } from "./cli-process.js";
 
 const TOKEN = "serve-test-token-0123456789";
-
-/** Starts `zkguest serve ARGS` and resolves with its URL once it prints `listening on URL` (within 30 s). */
-export function startServe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`zkguest serve did not start in 30 s: ${err}`));
-    }, 30_000);
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, stderr: () => err });
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`zkguest serve exited (${code}) before listening: ${err}`));
-    });
-  });
-}
-
-/** Waits for a child to exit (SIGKILL after `ms`); resolves with its exit code or signal. */
-export function exited(child: ChildProcess, ms = 20_000): Promise<number | string> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve(code ?? signal!);
-    });
-  });
-}
 
 describe("zkguest serve and zkguest remote", function () {
   this.timeout(60_000);
   let dir: string;
-  let server: Awaited<ReturnType<typeof startServe>> | undefined;
+  let server: Started | undefined;
   let remote: (args: string[], input?: string) => ReturnType<typeof zkguest>;
   let program: string;
 
@@ -55,8 +17,8 @@ describe("zkguest serve and zkguest remote", function () {
     dir = tempDir("serve");
     const built = zkguest(["build", path.join(REPO, "examples/hello-js/controller.ts"), "-o", path.join(dir, "hello.zkg")]);
     if (built.status !== 0) throw new Error(built.stderr);
-    server = await startServe(["--port", "0", "--data", path.join(dir, "data"), "--workers", "1"], { ZKGUEST_TOKEN: TOKEN });
-    const url = server.url;
+    server = await startZkguest(["serve", "--port", "0", "--data", path.join(dir, "data"), "--workers", "1"], { ZKGUEST_TOKEN: TOKEN });
+    const url = server.url!;
     remote = (args, input) => zkguest(["remote", ...args, "--url", url, "--token", TOKEN], { cwd: dir, ...(input === undefined ? {} : { input }) });
   });
 
@@ -69,7 +31,7 @@ describe("zkguest serve and zkguest remote", function () {
   });
 
   it("serve prints 'listening on http://HOST:PORT'", () => {
-    expect(server!.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server!.url!).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it("remote deploy prints the program id; prove --wait prints the proved job; cat gives the proof", () => {
@@ -81,7 +43,7 @@ describe("zkguest serve and zkguest remote", function () {
     expect(proved.status, proved.stderr).to.equal(0);
     const job = JSON.parse(proved.stdout);
     expect(job.status).to.equal("proved");
-    const cat = spawnSync(process.execPath, [BIN, "remote", "cat", program, "/var/share/proof.bin", "--url", server!.url, "--token", TOKEN]);
+    const cat = spawnSync(process.execPath, [BIN, "remote", "cat", program, "/var/share/proof.bin", "--url", server!.url!, "--token", TOKEN]);
     expect(cat.status, cat.stderr.toString()).to.equal(0);
     expect(cat.stdout.toString("hex")).to.equal(job.report.proof);
     const ls = remote(["ls", program, "/var/share"]);
@@ -113,7 +75,7 @@ describe("zkguest serve and zkguest remote", function () {
     const unknown = remote(["prove", "0".repeat(64), "--args", "1"]);
     expect(unknown.status).to.equal(1);
     expect(unknown.stderr).to.match(/^zkguest: not_found: no program 0{64} is deployed here \(HTTP 404\)\n$/);
-    const wrong = zkguest(["remote", "ls", program, "--url", server!.url, "--token", "wrong-token-0123456789"]);
+    const wrong = zkguest(["remote", "ls", program, "--url", server!.url!, "--token", "wrong-token-0123456789"]);
     expect(wrong.status).to.equal(1);
     expect(wrong.stderr).to.match(/^zkguest: invalid_state: the bearer token is not one this server knows \(HTTP 401\)\n$/);
     const away = zkguest(["remote", "ls", program, "--url", "http://127.0.0.1:1"]);

@@ -26,6 +26,8 @@ export interface ServeOptions {
   readonly diskBytes?: number;
   /** The host's options (prover, devMode, limits, ...). */
   readonly host?: Omit<HostOptions, "registry" | "dataDir" | "diskBytes" | "poolSize">;
+  /** With `database`: told of background trouble (connections lost, the queue's errors); default: stderr. */
+  readonly onError?: (err: Error) => void;
   /** Body and response limits, and where internal errors are reported. */
   readonly api?: Omit<ApiOptions, "tokens">;
 }
@@ -49,7 +51,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const backend = await EmbeddedBackend.open({ dataDir: options.dataDir, ...diskBytes, host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) } });
     return listen(backend, tokens, options, async () => {});
   }
-  const queue = options.queue === undefined ? {} : { queue: options.queue };
+  const queue = { ...(options.queue === undefined ? {} : { queue: options.queue }), ...(options.onError === undefined ? {} : { onError: options.onError }) };
   const backend = await PgBackend.open({ database: options.database, ...diskBytes, ...queue });
   let worker: PgWorker | undefined;
   try {

@@ -83,9 +83,28 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   });
 }
 
+/**
+ * A connection of the pool held for a while (a transaction). The database may cut it while it
+ * is held and no query runs: the error then comes as an event, which must not go unheard (it
+ * would end the process); the next query on it fails and says why.
+ */
+export async function hold(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (broken: boolean) => void }> {
+  const client = await pool.connect();
+  let cut: Error | undefined;
+  const onError = (err: Error) => (cut = err);
+  client.on("error", onError);
+  return {
+    client,
+    release: (broken) => {
+      client.off("error", onError);
+      client.release(broken || cut !== undefined);
+    },
+  };
+}
+
 /** Runs `work` in a transaction on one connection: committed if it resolves, rolled back if it throws. */
 export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, begin = "BEGIN"): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await hold(pool);
   let broken = false;
   try {
     await client.query(begin);
@@ -97,7 +116,7 @@ export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient
     throw e;
   } finally {
     // A connection whose rollback failed is not given back to the pool.
-    client.release(broken);
+    release(broken);
   }
 }
 
@@ -109,7 +128,7 @@ export function isDbUnavailable(err: unknown): boolean {
   const code = typeof e?.code === "string" ? e.code : "";
   if (UNAVAILABLE.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "3D000"].includes(code)) return true;
   const message = typeof e?.message === "string" ? e.message : "";
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|not currently accepting connections|the database system is (starting up|shutting down)/i.test(message);
 }
 
 /** Database trouble as the API reports it: 503, the cause, nothing of the server's insides. */

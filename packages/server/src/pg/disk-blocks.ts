@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type pg from "pg";
+import { hold } from "./db.js";
 
 // Disks in PostgreSQL, as the blocks their phases wrote (zkguest.blocks), each disk with a
 // generation that every phase that changed it moved on by one, by compare-and-set. A process
@@ -236,7 +237,7 @@ export class PgPhaseDisk implements PhaseDisk {
 
   use<T>(phase: Phase, task: (image: string) => Promise<T>): Promise<T> {
     return this.replicas.with(this.disk, async (replica) => {
-      const client = await this.pool.connect();
+      const { client, release } = await hold(this.pool);
       let broken = false;
       try {
         await client.query("BEGIN");
@@ -266,7 +267,7 @@ export class PgPhaseDisk implements PhaseDisk {
         await client.query("ROLLBACK").catch(() => (broken = true));
         throw e;
       } finally {
-        client.release(broken);
+        release(broken);
       }
     });
   }

@@ -102,7 +102,9 @@ export class JobEvents {
     this.closed = true;
     clearTimeout(this.retry);
     this.signals.notifyAll();
-    await this.client?.end().catch(() => {});
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
   }
 
   private async connect(): Promise<void> {

@@ -33,6 +33,8 @@ export interface WorkerOptions {
 }
 
 const PRUNE_EVERY_MS = 3600 * 1000;
+/** How often a worker looks for runs no notification announced (retries, once their delay is over). */
+const POLL_SECONDS = 2;
 
 /**
  * A worker: takes runs from the queue (pg-boss: retries with backoff, heartbeats, dead
@@ -68,8 +70,10 @@ export class PgWorker {
       host = await Host.create({ ...options.host, registry: new PgRegistry(pool), poolSize: workers });
       const replicas = new Replicas(options.replicaDir ?? fs.mkdtempSync(path.join(tmpdir(), "zkguest-worker-replicas-")));
       const worker = new PgWorker(pool, boss, host, replicas, options.closeGraceMs ?? 30_000);
-      await boss.work<RunMessage>(RUNS_QUEUE, { localConcurrency: concurrency }, ([job]) => worker.run(job!));
-      await boss.work<RunMessage>(GAVE_UP_QUEUE, { localConcurrency: 1 }, ([job]) => worker.gaveUp(job!));
+      // New runs wake the workers (NOTIFY); retried ones (due later) are found by polling, which must not wait long.
+      const polling = { pollingIntervalSeconds: POLL_SECONDS, notifyPollingIntervalSeconds: POLL_SECONDS };
+      await boss.work<RunMessage>(RUNS_QUEUE, { ...polling, localConcurrency: concurrency }, ([job]) => worker.run(job!));
+      await boss.work<RunMessage>(GAVE_UP_QUEUE, { ...polling, localConcurrency: 1 }, ([job]) => worker.gaveUp(job!));
       const retention = options.jobRetentionMs ?? 7 * 24 * 3600 * 1000;
       worker.pruner = setInterval(() => void pruneJobs(pool, retention).catch(onError), PRUNE_EVERY_MS).unref();
       return worker;
