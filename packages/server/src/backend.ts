@@ -1,6 +1,7 @@
 import type { Stat } from "@zkguest/fat16";
 import type { ErrorCode, Value } from "@zkguest/protocol";
 import type { Readable } from "node:stream";
+import { HttpError } from "./http/problem.js";
 import type { Json } from "./json.js";
 
 /** A prove job's state: waiting for a worker, on one, or over (`proved`, or `failed` with an error). */
@@ -8,6 +9,13 @@ export const JOB_STATUSES = ["queued", "running", "proved", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const isFinished = (status: JobStatus): boolean => status === "proved" || status === "failed";
+
+/** Jobs an owner may have queued or running at once (more are 429 limit_exceeded: a client cannot fill the server's disk with jobs). */
+export const DEFAULT_MAX_OPEN_JOBS = 10_000;
+
+export function tooManyJobs(max: number): HttpError {
+  return new HttpError(429, "limit_exceeded", `this owner has ${max} jobs queued or running, the most this server takes; wait for some to finish`);
+}
 
 /** What `GET /v1/jobs/{job}` answers. */
 export interface JobView {

@@ -24,6 +24,8 @@ export interface ServeOptions {
   readonly workers?: number;
   /** Size of each program's disk (default 16 MiB). */
   readonly diskBytes?: number;
+  /** Jobs an owner may have queued or running (default 10,000); more are 429. */
+  readonly maxOpenJobs?: number;
   /** The host's options (prover, devMode, limits, ...). */
   readonly host?: Omit<HostOptions, "registry" | "dataDir" | "diskBytes" | "poolSize">;
   /** With `database`: told of background trouble (connections lost, the queue's errors); default: stderr. */
@@ -45,14 +47,17 @@ export interface RunningServer {
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const tokens = new Tokens(options.tokens ?? {});
-  const diskBytes = options.diskBytes === undefined ? {} : { diskBytes: options.diskBytes };
+  const storage = {
+    ...(options.diskBytes === undefined ? {} : { diskBytes: options.diskBytes }),
+    ...(options.maxOpenJobs === undefined ? {} : { maxOpenJobs: options.maxOpenJobs }),
+  };
   if (options.database === undefined) {
     if (options.dataDir === undefined) throw new RangeError("serve: a data directory (dataDir) or a database is needed");
-    const backend = await EmbeddedBackend.open({ dataDir: options.dataDir, ...diskBytes, host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) } });
+    const backend = await EmbeddedBackend.open({ dataDir: options.dataDir, ...storage, host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) } });
     return listen(backend, tokens, options, async () => {});
   }
   const queue = { ...(options.queue === undefined ? {} : { queue: options.queue }), ...(options.onError === undefined ? {} : { onError: options.onError }) };
-  const backend = await PgBackend.open({ database: options.database, ...diskBytes, ...queue });
+  const backend = await PgBackend.open({ database: options.database, ...storage, ...queue });
   let worker: PgWorker | undefined;
   try {
     if (options.workers !== 0) {

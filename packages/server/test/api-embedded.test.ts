@@ -3,9 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ANONYMOUS, EmbeddedBackend, startServer } from "../src/index.js";
-import { client } from "./api-client.js";
+import { DevProver, type Prover } from "@zkguest/host-sdk";
+import { client, expectProblem } from "./api-client.js";
 import { apiSuite, TEST_LIMITS, TOKENS } from "./api-suite.js";
-import { helloGuest } from "./guests.js";
+import { helloGuest, spinningGuest } from "./guests.js";
 
 describe("zkguest serve, embedded (one process, a data directory)", function () {
   this.timeout(30_000);
@@ -73,6 +74,51 @@ describe("the embedded backend across a restart", function () {
         await backend.close();
       }
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("what one client can pile up is bounded", function () {
+  this.timeout(60_000);
+
+  it("an owner's jobs queued or running beyond the limit: 429 limit_exceeded", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-cap-"));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const dev = new DevProver({ devMode: true });
+    // A prover that holds every proof until the test lets go: the jobs stay running.
+    const prover: Prover = { name: "held", prove: async (w, p) => (await gate, dev.prove(w, p)), verify: (p, r, w) => dev.verify(p, r, w) };
+    const server = await startServer({ port: 0, dataDir: dir, workers: 1, maxOpenJobs: 2, host: { prover } });
+    try {
+      const call = client(server.url);
+      const { id } = (await call("POST", "/v1/programs", { body: await helloGuest(), type: "application/octet-stream" })).json();
+      const first = await call("POST", `/v1/programs/${id}/prove`, { json: { args: { numbers: [1] } } });
+      const second = await call("POST", `/v1/programs/${id}/prove`, { json: { args: { numbers: [2] } } });
+      expect([first.status, second.status]).to.deep.equal([202, 202]);
+      expectProblem(await call("POST", `/v1/programs/${id}/prove`, { json: { args: { numbers: [3] } } }), 429, "limit_exceeded", /2 jobs queued or running/);
+      release();
+      expect((await call("GET", `/v1/jobs/${first.json().job}?wait=30`)).json().status).to.equal("proved");
+      expect((await call("GET", `/v1/jobs/${second.json().job}?wait=30`)).json().status).to.equal("proved");
+      expect((await call("POST", `/v1/programs/${id}/prove`, { json: { args: { numbers: [3] } } })).status).to.equal(202);
+    } finally {
+      release();
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("executes running at once beyond the limit: 503", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-cap-"));
+    const server = await startServer({ port: 0, dataDir: dir, workers: 1, api: { maxConcurrentExecutes: 1 } });
+    try {
+      const call = client(server.url);
+      const { id } = (await call("POST", "/v1/programs", { body: await spinningGuest(), type: "application/octet-stream" })).json();
+      const answers = await Promise.all([1, 2].map(() => call("POST", `/v1/programs/${id}/execute`, { json: { args: { spin: 2_000_000 } } })));
+      expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 503]);
+      expectProblem(answers.find((a) => a.status === 503)!, 503, "limit_exceeded", /1 executes are running/);
+    } finally {
+      await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

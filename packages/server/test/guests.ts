@@ -55,3 +55,13 @@ export async function journalGuest(): Promise<Uint8Array> {
       }));`),
   );
 }
+
+/** A guest whose witness step counts to `args.spin` (a run that takes a while, without a clock). */
+export async function spinningGuest(): Promise<Uint8Array> {
+  return artifact(
+    "spins",
+    await bundle(`
+      import { defineController, encodeUtf8, serve } from "@zkguest/guest-sdk";
+      serve(defineController({ getWitnesses(args) { let x = 0; for (let i = 0; i < args.spin; i++) x += i; return [{ type: "data", data: encodeUtf8(String(x)) }]; }, entrypoint() {} }));`),
+  );
+}

@@ -3,7 +3,7 @@ import { ZkguestError, type Value } from "@zkguest/protocol";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { isFinished, type Backend, type DiskEntry, type JobStatus, type JobView } from "../backend.js";
+import { DEFAULT_MAX_OPEN_JOBS, isFinished, tooManyJobs, type Backend, type DiskEntry, type JobStatus, type JobView } from "../backend.js";
 import { requestDigest } from "../canonical-json.js";
 import { imageCopy, readDiskEntry } from "../disk-read.js";
 import { JobSignals } from "../job-signals.js";
@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   readonly jobRetentionMs?: number;
   /** How long close() waits for running jobs (default 30 s). */
   readonly closeGraceMs?: number;
+  /** Jobs an owner may have queued or running (default DEFAULT_MAX_OPEN_JOBS). */
+  readonly maxOpenJobs?: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -46,8 +48,10 @@ export class EmbeddedBackend implements Backend {
   private readonly signals = new JobSignals();
   /** Every job: owner and status (the rest is on file). */
   private readonly index = new Map<string, { owner: string; status: JobStatus }>();
-  /** owner \0 idempotency key -> job. */
-  private readonly keys = new Map<string, string>();
+  /** Jobs queued or running, per owner. */
+  private readonly open = new Map<string, number>();
+  /** owner \0 idempotency key -> the job and the request it was given for. */
+  private readonly keys = new Map<string, { job: string; request: string }>();
   private readonly pending: string[] = [];
   private readonly running = new Set<Promise<void>>();
   private closing = false;
@@ -61,6 +65,7 @@ export class EmbeddedBackend implements Backend {
     private readonly concurrency: number,
     private readonly retentionMs: number,
     private readonly closeGraceMs: number,
+    private readonly maxOpenJobs: number,
   ) {}
 
   static async open(options: EmbeddedOptions): Promise<EmbeddedBackend> {
@@ -79,6 +84,7 @@ export class EmbeddedBackend implements Backend {
       options.concurrency ?? 2 * poolSize,
       options.jobRetentionMs ?? 7 * DAY_MS,
       options.closeGraceMs ?? 30_000,
+      options.maxOpenJobs ?? DEFAULT_MAX_OPEN_JOBS,
     );
     await backend.recover();
     backend.pruner = setInterval(() => void backend.prune(), PRUNE_EVERY_MS).unref();
@@ -100,17 +106,16 @@ export class EmbeddedBackend implements Backend {
     this.checkOpen();
     this.ownedImage(owner, program);
     const request = requestDigest(program, args);
-    if (idempotencyKey !== undefined) {
-      const known = this.keys.get(`${owner}\0${idempotencyKey}`);
-      if (known !== undefined) {
-        const job = await this.jobs.read(known);
-        if (job !== undefined && job.request === request) return { job: known, created: false };
-        if (job !== undefined) throw new ZkguestError("already_exists", `the idempotency key '${idempotencyKey}' was used for another request (job ${known})`);
-      }
-    }
+    const id = randomUUID();
+    const key = idempotencyKey === undefined ? undefined : `${owner}\0${idempotencyKey}`;
+    // Checked and taken before any await: two requests with one key cannot both make a job.
+    const known = key === undefined ? undefined : this.keys.get(key);
+    if (known !== undefined && known.request === request) return { job: known.job, created: false };
+    if (known !== undefined) throw new ZkguestError("already_exists", `the idempotency key '${idempotencyKey}' was used for another request (job ${known.job})`);
+    if ((this.open.get(owner) ?? 0) >= this.maxOpenJobs) throw tooManyJobs(this.maxOpenJobs);
     const now = new Date().toISOString();
     const job: JobFile = {
-      id: randomUUID(),
+      id,
       owner,
       program,
       args: args as Json,
@@ -120,8 +125,13 @@ export class EmbeddedBackend implements Backend {
       createdAt: now,
       updatedAt: now,
     };
-    await this.jobs.write(job);
     this.track(job);
+    try {
+      await this.jobs.write(job);
+    } catch (e) {
+      this.forget(job);
+      throw e;
+    }
     this.pending.push(job.id);
     this.pump();
     return { job: job.id, created: true };
@@ -200,18 +210,31 @@ export class EmbeddedBackend implements Backend {
       const job = await this.jobs.read(id);
       if (job === undefined || !this.expired(job)) continue;
       await this.jobs.remove(id);
-      this.index.delete(id);
-      if (job.idempotencyKey !== undefined) this.keys.delete(`${job.owner}\0${job.idempotencyKey}`);
+      this.forget(job);
     }
+  }
+
+  private forget(job: JobFile): void {
+    const entry = this.index.get(job.id);
+    if (entry !== undefined && !isFinished(entry.status)) this.countOpen(job.owner, -1);
+    this.index.delete(job.id);
+    if (job.idempotencyKey !== undefined) this.keys.delete(`${job.owner}\0${job.idempotencyKey}`);
   }
 
   private expired(job: JobFile): boolean {
     return isFinished(job.status) && Date.now() - Date.parse(job.updatedAt) > this.retentionMs;
   }
 
+  private countOpen(owner: string, delta: number): void {
+    const n = (this.open.get(owner) ?? 0) + delta;
+    if (n > 0) this.open.set(owner, n);
+    else this.open.delete(owner);
+  }
+
   private track(job: JobFile): void {
     this.index.set(job.id, { owner: job.owner, status: job.status });
-    if (job.idempotencyKey !== undefined) this.keys.set(`${job.owner}\0${job.idempotencyKey}`, job.id);
+    if (!isFinished(job.status)) this.countOpen(job.owner, 1);
+    if (job.idempotencyKey !== undefined) this.keys.set(`${job.owner}\0${job.idempotencyKey}`, { job: job.id, request: job.request });
   }
 
   /** Starts queued jobs while fewer than `concurrency` run. */
@@ -246,7 +269,10 @@ export class EmbeddedBackend implements Backend {
     const next: JobFile = { ...job, ...change, updatedAt: new Date().toISOString() };
     await this.jobs.write(next);
     const entry = this.index.get(job.id);
-    if (entry !== undefined) entry.status = next.status;
+    if (entry !== undefined) {
+      if (!isFinished(entry.status) && isFinished(next.status)) this.countOpen(job.owner, -1);
+      entry.status = next.status;
+    }
     this.signals.notify(job.id);
     return next;
   }

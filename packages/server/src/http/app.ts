@@ -23,6 +23,8 @@ export interface ApiOptions {
   readonly maxJsonBytes?: number;
   /** Largest file `/files/` sends (default 64 MiB); a larger one is read with the whole disk. */
   readonly maxFileBytes?: number;
+  /** Executes (dry runs, answered when done) running at once; more are 503 (default 64). */
+  readonly maxConcurrentExecutes?: number;
   /** Told of errors that are the server's fault (the client gets `internal` and no details). Default: stderr. */
   readonly onInternalError?: (err: unknown) => void;
 }
@@ -31,6 +33,7 @@ export const API_DEFAULTS = {
   maxArtifactBytes: 16 * 2 ** 20,
   maxJsonBytes: 2 ** 20,
   maxFileBytes: 64 * 2 ** 20,
+  maxConcurrentExecutes: 64,
 } as const;
 
 const VERSION = "0.1.0";
@@ -43,6 +46,8 @@ const VERSION = "0.1.0";
 export async function buildApi(backend: Backend, options: ApiOptions = {}): Promise<FastifyInstance> {
   const tokens = options.tokens ?? new Tokens({});
   const maxFileBytes = options.maxFileBytes ?? API_DEFAULTS.maxFileBytes;
+  const maxExecutes = options.maxConcurrentExecutes ?? API_DEFAULTS.maxConcurrentExecutes;
+  let executing = 0;
   const onInternalError = options.onInternalError ?? ((err: unknown) => console.error("zkguest serve: internal error:", err));
   const app = Fastify({
     logger: false,
@@ -128,7 +133,7 @@ export async function buildApi(backend: Backend, options: ApiOptions = {}): Prom
           properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY, pattern: "^[\\x21-\\x7e]+$" } },
         },
         body: ref("RunRequest"),
-        response: { 202: { description: "queued", ...json(ref("JobAccepted")) }, ...problems(400, 401, 404, 409, 413, 415) },
+        response: { 202: { description: "queued", ...json(ref("JobAccepted")) }, ...problems(400, 401, 404, 409, 413, 415, 429) },
       },
     },
     async (request, reply) => {
@@ -146,10 +151,21 @@ export async function buildApi(backend: Backend, options: ApiOptions = {}): Prom
         summary: "Execute (the witness step alone, a dry run), synchronously",
         params: programParams,
         body: ref("RunRequest"),
-        response: { 200: { description: "the run's report", ...json(ref("Executed")) }, ...problems(400, 401, 404, 413, 415) },
+        response: { 200: { description: "the run's report", ...json(ref("Executed")) }, ...problems(400, 401, 404, 413, 415, 503) },
       },
     },
-    async (request) => ({ report: await backend.execute(request.owner, checkProgramId(request.params.id), runArgs(request.body.args)) }),
+    async (request) => {
+      const program = checkProgramId(request.params.id);
+      const args = runArgs(request.body.args);
+      // Each execute holds its arguments and a place in the sandboxes' queue until it is done: bounded.
+      if (executing >= maxExecutes) throw new HttpError(503, "limit_exceeded", `${maxExecutes} executes are running, the most this server runs at once; try again`);
+      executing++;
+      try {
+        return { report: await backend.execute(request.owner, program, args) };
+      } finally {
+        executing--;
+      }
+    },
   );
 
   app.get<{ Params: { job: string }; Querystring: { wait?: number } }>(

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS zkguest.jobs (
   UNIQUE (owner, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS jobs_finished ON zkguest.jobs (updated_at) WHERE status IN ('proved', 'executed', 'failed');
+CREATE INDEX IF NOT EXISTS jobs_open ON zkguest.jobs (owner) WHERE status IN ('queued', 'running');
 `;
 
 /** Any 64-bit number, the same in every process: the lock that serializes schema creation. */

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
-import type { Backend, DiskEntry, JobView } from "../backend.js";
+import { DEFAULT_MAX_OPEN_JOBS, tooManyJobs, type Backend, type DiskEntry, type JobView } from "../backend.js";
 import { requestDigest } from "../canonical-json.js";
 import { imageCopy, readDiskEntry } from "../disk-read.js";
 import { HttpError } from "../http/problem.js";
@@ -29,6 +29,8 @@ export interface PgOptions {
   readonly replicaDir?: string;
   /** Told of background trouble (a connection lost); default: stderr. */
   readonly onError?: (err: Error) => void;
+  /** Jobs an owner may have queued or running (default DEFAULT_MAX_OPEN_JOBS). */
+  readonly maxOpenJobs?: number;
 }
 
 /** Priority of execute runs in the queue: a client is waiting for them. */
@@ -51,6 +53,7 @@ export class PgBackend implements Backend {
     private readonly replicas: Replicas,
     private readonly diskBytes: number,
     private readonly executeTimeoutMs: number,
+    private readonly maxOpenJobs: number,
   ) {}
 
   static async open(options: PgOptions): Promise<PgBackend> {
@@ -62,7 +65,15 @@ export class PgBackend implements Backend {
       const events = new JobEvents(options.database, onError);
       await events.start();
       const replicaDir = options.replicaDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "zkguest-api-replicas-"));
-      return new PgBackend(pool, boss, events, new Replicas(replicaDir), options.diskBytes ?? DEFAULT_DISK_BYTES, options.executeTimeoutMs ?? 60_000);
+      return new PgBackend(
+        pool,
+        boss,
+        events,
+        new Replicas(replicaDir),
+        options.diskBytes ?? DEFAULT_DISK_BYTES,
+        options.executeTimeoutMs ?? 60_000,
+        options.maxOpenJobs ?? DEFAULT_MAX_OPEN_JOBS,
+      );
     } catch (e) {
       await pool.end().catch(() => {});
       throw e;
@@ -156,6 +167,11 @@ export class PgBackend implements Backend {
   private async queueRun(owner: string, program: string, kind: JobKind, args: Value, idempotencyKey: string | undefined): Promise<{ id: string; created: boolean }> {
     const disk = await this.ownedDisk(owner, program);
     const request = requestDigest(program, args);
+    if (kind === "prove") {
+      // A soft cap (two requests at once may both pass it): it bounds what one owner can pile up.
+      const { rows } = await this.pool.query<{ n: string }>("SELECT count(*) AS n FROM zkguest.jobs WHERE owner = $1 AND status IN ('queued', 'running')", [owner]);
+      if (Number(rows[0]!.n) >= this.maxOpenJobs) throw tooManyJobs(this.maxOpenJobs);
+    }
     return transaction(this.pool, async (client) => {
       const id = randomUUID();
       const { rows } = await client.query<{ id: string }>(
