@@ -95,7 +95,7 @@ describe("zkguest serve and zkguest remote", function () {
     }
     const apiOnly = zkguest(["serve", "--workers", "0"]);
     expect(apiOnly.status).to.equal(2);
-    expect(apiOnly.stderr).to.match(/^zkguest: usage: serve: --workers 0 .* needs --database/);
+    expect(apiOnly.stderr).to.match(/^zkguest: usage: serve: workers 0 \(an API-only process\) needs a database/);
     const badToken = zkguest(["serve", "--port", "0", "--token", "short"]);
     expect(badToken.status).to.equal(2);
     expect(badToken.stderr).to.match(/^zkguest: usage: serve: the token of 'default': expected 16 to 256 characters/);

@@ -53,6 +53,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
   if (options.database === undefined) {
     if (options.dataDir === undefined) throw new RangeError("serve: a data directory (dataDir) or a database is needed");
+    if (options.workers === 0) throw new RangeError("serve: workers 0 (an API-only process) needs a database: something else must run the jobs");
     const backend = await EmbeddedBackend.open({ dataDir: options.dataDir, ...storage, host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) } });
     return listen(backend, tokens, options, async () => {});
   }

@@ -39,7 +39,6 @@ export const serveCommand: Command = async (argv, io) => {
   if (port > 65535) throw new UsageError(`serve: --port takes 0 to 65535, got ${port}`);
   const workers = integerFlag("serve", flags["workers"], "--workers", 0);
   const database = flags["database"] as string | undefined;
-  if (workers === 0 && database === undefined) throw new UsageError("serve: --workers 0 (an API-only process) needs --database: something else must run the jobs");
   const diskMb = integerFlag("serve", flags["disk-mb"], "--disk-mb", 3);
   const bodyMb = integerFlag("serve", flags["max-body-mb"], "--max-body-mb", 1);
   const heartbeatSeconds = integerFlag("serve", flags["heartbeat-seconds"], "--heartbeat-seconds", 10);
@@ -55,7 +54,7 @@ export const serveCommand: Command = async (argv, io) => {
     ...(heartbeatSeconds === undefined ? {} : { queue: { heartbeatSeconds } }),
   };
   const server = await startServer(options).catch((e: unknown) => {
-    if (e instanceof RangeError) throw new UsageError(`serve: ${e.message}`);
+    if (e instanceof RangeError) throw new UsageError(e.message.startsWith("serve: ") ? e.message : `serve: ${e.message}`);
     throw e;
   });
   io.stdout.write(`listening on ${server.url}\n`);

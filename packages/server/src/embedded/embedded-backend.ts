@@ -2,6 +2,7 @@ import { DirectoryRegistry, DiskQueue, ensureDiskImage, Host, DEFAULT_DISK_BYTES
 import { ZkguestError, type Value } from "@zkguest/protocol";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { DEFAULT_MAX_OPEN_JOBS, isFinished, tooManyJobs, type Backend, type DiskEntry, type JobStatus, type JobView } from "../backend.js";
 import { requestDigest } from "../canonical-json.js";
@@ -72,7 +73,7 @@ export class EmbeddedBackend implements Backend {
     const diskBytes = options.diskBytes ?? DEFAULT_DISK_BYTES;
     const registry = new DirectoryRegistry(options.dataDir, { diskBytes });
     const host = await Host.create({ ...options.host, registry, diskBytes });
-    const poolSize = options.host?.poolSize ?? (await import("node:os")).availableParallelism();
+    const poolSize = options.host?.poolSize ?? availableParallelism();
     const tmp = path.join(options.dataDir, "tmp");
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });

@@ -48,6 +48,8 @@ export async function buildApi(backend: Backend, options: ApiOptions = {}): Prom
   const maxFileBytes = options.maxFileBytes ?? API_DEFAULTS.maxFileBytes;
   const maxExecutes = options.maxConcurrentExecutes ?? API_DEFAULTS.maxConcurrentExecutes;
   let executing = 0;
+  // Long polls end at once when the server closes (each answers with the job as it is then).
+  const closing = new AbortController();
   const onInternalError = options.onInternalError ?? ((err: unknown) => console.error("zkguest serve: internal error:", err));
   const app = Fastify({
     logger: false,
@@ -61,6 +63,7 @@ export async function buildApi(backend: Backend, options: ApiOptions = {}): Prom
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
   app.server.headersTimeout = 10_000;
+  app.addHook("preClose", async () => closing.abort());
   // Responses are plain JSON: the schemas document them (and validate requests), nothing is dropped by a serializer.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser("text/plain");
@@ -187,7 +190,7 @@ export async function buildApi(backend: Backend, options: ApiOptions = {}): Prom
       else {
         const gone = new AbortController();
         reply.raw.once("close", () => gone.abort());
-        view = await backend.waitForJob(request.owner, job, wait * 1000, gone.signal);
+        view = await backend.waitForJob(request.owner, job, wait * 1000, AbortSignal.any([gone.signal, closing.signal]));
       }
       if (view === undefined) throw new HttpError(404, "not_found", `no job ${job}`);
       return view;

@@ -1,4 +1,4 @@
-import { formatVolume, MemoryBlockDevice } from "@zkguest/fat16";
+import { formatVolume, type BlockDevice } from "@zkguest/fat16";
 import { DiskQueue, type PhaseDisk } from "@zkguest/host-sdk";
 import type { Phase } from "@zkguest/host-sdk";
 import { ZkguestError } from "@zkguest/protocol";
@@ -45,16 +45,49 @@ function isZero(block: Uint8Array): boolean {
   return Buffer.from(block.buffer, block.byteOffset, block.byteLength).equals(ZEROS.subarray(0, block.byteLength));
 }
 
+/**
+ * A device of `byteLength` zeros that keeps only the blocks written to it: formatting a disk
+ * writes its boot sector, FATs and root directory, a few KiB whatever the disk's size.
+ */
+class BlockMap implements BlockDevice {
+  readonly blocks = new Map<number, Buffer>();
+  constructor(readonly byteLength: number) {}
+
+  read(position: number, into: Uint8Array): void {
+    into.fill(0);
+    for (let at = 0; at < into.length; ) {
+      const idx = Math.floor((position + at) / BLOCK_BYTES);
+      const offset = (position + at) % BLOCK_BYTES;
+      const n = Math.min(BLOCK_BYTES - offset, into.length - at);
+      this.blocks.get(idx)?.copy(into, at, offset, offset + n);
+      at += n;
+    }
+  }
+
+  write(position: number, data: Uint8Array | readonly Uint8Array[]): void {
+    for (const part of data instanceof Uint8Array ? [data] : data) {
+      for (let at = 0; at < part.length; ) {
+        const idx = Math.floor(position / BLOCK_BYTES);
+        const offset = position % BLOCK_BYTES;
+        const n = Math.min(BLOCK_BYTES - offset, part.length - at);
+        let block = this.blocks.get(idx);
+        if (block === undefined) this.blocks.set(idx, (block = Buffer.alloc(Math.min(BLOCK_BYTES, this.byteLength - idx * BLOCK_BYTES))));
+        block.set(part.subarray(at, at + n), offset);
+        at += n;
+        position += n;
+      }
+    }
+  }
+
+  sync(): void {}
+  close(): void {}
+}
+
 /** The non-zero blocks of a freshly formatted disk of `bytes` (the rest of a new disk is zeros). */
 export function formattedBlocks(bytes: number): Block[] {
-  const device = new MemoryBlockDevice(new Uint8Array(bytes));
+  const device = new BlockMap(bytes);
   formatVolume(device, { size: bytes });
-  const blocks: Block[] = [];
-  for (let idx = 0; idx * BLOCK_BYTES < bytes; idx++) {
-    const data = device.bytes.subarray(idx * BLOCK_BYTES, Math.min(bytes, (idx + 1) * BLOCK_BYTES));
-    if (!isZero(data)) blocks.push({ idx, data: Buffer.from(data) });
-  }
-  return blocks;
+  return [...device.blocks].filter(([, data]) => !isZero(data)).map(([idx, data]) => ({ idx, data }));
 }
 
 /** Writes blocks of a disk at a generation (new blocks, or newer content of known ones). */
