@@ -1,6 +1,5 @@
 import { formatVolume, type BlockDevice } from "@zkguest/fat16";
-import { DiskQueue, type PhaseDisk } from "@zkguest/host-sdk";
-import type { Phase } from "@zkguest/host-sdk";
+import { DiskQueue, type Phase, type PhaseDisk } from "@zkguest/host-sdk";
 import { ZkguestError } from "@zkguest/protocol";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -260,7 +259,12 @@ export async function diskRow(client: pg.ClientBase | pg.Pool, disk: string, for
   );
   const row = rows[0];
   if (row === undefined) throw new ZkguestError("not_found", `disk ${disk} is not in the database`);
-  return { id: disk, bytes: Number(row.bytes), blockBytes: row.block_bytes, generation: Number(row.generation) };
+  const found = { id: disk, bytes: Number(row.bytes), blockBytes: row.block_bytes, generation: Number(row.generation) };
+  const sizes = (n: number, max: number) => Number.isSafeInteger(n) && n > 0 && n % 512 === 0 && n <= max;
+  if (!sizes(found.blockBytes, ZEROS.length) || !sizes(found.bytes, Number.MAX_SAFE_INTEGER)) {
+    throw new ZkguestError("corrupt_volume", `disk ${disk}: ${found.bytes} bytes in blocks of ${found.blockBytes} is not a disk this server can hold`);
+  }
+  return found;
 }
 
 /**

@@ -71,11 +71,15 @@ export async function noteAttemptError(pool: pg.Pool, id: string, message: strin
   await pool.query("UPDATE zkguest.jobs SET last_error = $2 WHERE id = $1", [id, message.slice(0, 2000)]);
 }
 
-/** Forgets finished jobs and disk commit records older than `retentionMs` (a run that old is never retried). */
+/** Forgets finished jobs older than `retentionMs`, and the disk commit records of runs that can no longer be retried (their job is over or gone). */
 export async function pruneJobs(pool: pg.Pool, retentionMs: number): Promise<void> {
   const seconds = Math.ceil(retentionMs / 1000);
   await pool.query(`DELETE FROM zkguest.jobs WHERE status IN ('proved', 'executed', 'failed') AND updated_at < now() - make_interval(secs => $1)`, [seconds]);
-  await pool.query("DELETE FROM zkguest.disk_commits WHERE committed_at < now() - make_interval(secs => $1)", [seconds]);
+  await pool.query(
+    `DELETE FROM zkguest.disk_commits c WHERE committed_at < now() - make_interval(secs => $1)
+     AND NOT EXISTS (SELECT 1 FROM zkguest.jobs j WHERE j.id = c.run AND j.status IN ('queued', 'running'))`,
+    [seconds],
+  );
 }
 
 /**
