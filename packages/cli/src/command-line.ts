@@ -37,7 +37,8 @@ export function parseCommandLine(
 export function integerFlag(command: string, flag: unknown, name: string, min: number): number | undefined {
   if (flag === undefined) return undefined;
   const n = Number(flag);
-  if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${command}: ${name} takes a whole number from ${min}, got '${String(flag)}'`);
+  const expected = min === 1 ? "a positive integer" : `a whole number from ${min}`;
+  if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${command}: ${name} takes ${expected}, got '${String(flag)}'`);
   return n;
 }
 

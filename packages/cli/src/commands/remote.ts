@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine, wantsHelp } from "../command-line.js";
 import { readArgOrStdin } from "../read-input.js";
+import { listLine } from "./fs.js";
 
 const USAGE = `usage: zkguest remote VERB ... [--url URL] [--token T]
   deploy ARTIFACT                       deploy a .zkg; prints the program id
@@ -81,7 +82,7 @@ const VERBS: Record<string, Verb> = {
     run: async (client, { ID, PATH }, _flags, io) => {
       const entry = await client.path(ID!, PATH ?? "/");
       const entries: readonly Stat[] = entry.type === "dir" ? entry.entries : [];
-      for (const s of entries) io.stdout.write(`${s.type === "dir" ? "d" : "-"} ${String(s.size).padStart(12)}  ${s.modified}  ${s.name}${s.type === "dir" ? "/" : ""}\n`);
+      for (const s of entries) io.stdout.write(listLine(s));
       return EXIT_OK;
     },
   },

@@ -1,7 +1,7 @@
 import { Host, type RunLimits } from "@zkguest/host-sdk";
 import type { Value } from "@zkguest/protocol";
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from "../cli-io.js";
-import { parseCommandLine } from "../command-line.js";
+import { integerFlag, parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
 import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
@@ -21,9 +21,11 @@ export const runCommand: Command = async (argv, io) => {
     "memory-mb": { type: "string" },
   });
   const runArgs = parseJsonArgs(await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io));
+  const timeMs = integerFlag("run", flags["timeout-ms"], "--timeout-ms", 1);
+  const memoryMb = integerFlag("run", flags["memory-mb"], "--memory-mb", 1);
   const limits: Partial<RunLimits> = {
-    ...optionalInteger(flags["timeout-ms"], "--timeout-ms", (n) => ({ timeMs: n })),
-    ...optionalInteger(flags["memory-mb"], "--memory-mb", (n) => ({ memoryBytes: n * 2 ** 20 })),
+    ...(timeMs === undefined ? {} : { timeMs }),
+    ...(memoryMb === undefined ? {} : { memoryBytes: memoryMb * 2 ** 20 }),
   };
   const image = flags["image"] as string | undefined;
   const imageOption = image === undefined ? {} : { image };
@@ -53,11 +55,4 @@ function parseJsonArgs(text: Buffer): Value {
   } catch (err) {
     throw new UsageError(`run: --args is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-function optionalInteger<T>(flag: unknown, name: string, make: (n: number) => T): T | undefined {
-  if (flag === undefined) return undefined;
-  const n = Number(flag);
-  if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`run: ${name} takes a positive integer, got '${String(flag)}'`);
-  return make(n);
 }
