@@ -21,6 +21,7 @@ export function readDiskEntry(image: string, filePath: string, maxBytes: number)
 export async function imageCopy(copy: string): Promise<{ bytes: number; stream: Readable }> {
   const { size } = await fs.promises.stat(copy);
   const stream = fs.createReadStream(copy);
-  stream.once("close", () => void fs.promises.rm(copy, { force: true }));
+  // A copy that cannot be removed now is left in the backend's scratch directory (emptied at start or close).
+  stream.once("close", () => fs.promises.rm(copy, { force: true }).catch(() => {}));
   return { bytes: size, stream };
 }

@@ -28,7 +28,7 @@ export interface ServeOptions {
   readonly maxOpenJobs?: number;
   /** The host's options (prover, devMode, limits, ...). */
   readonly host?: Omit<HostOptions, "registry" | "dataDir" | "diskBytes" | "poolSize">;
-  /** With `database`: told of background trouble (connections lost, the queue's errors); default: stderr. */
+  /** Told of trouble no request hears of (connections lost, the queue's errors, a job's state that could not be written); default: stderr. */
   readonly onError?: (err: Error) => void;
   /** Body and response limits, and where internal errors are reported. */
   readonly api?: Omit<ApiOptions, "tokens">;
@@ -54,7 +54,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (options.database === undefined) {
     if (options.dataDir === undefined) throw new RangeError("serve: a data directory (dataDir) or a database is needed");
     if (options.workers === 0) throw new RangeError("serve: workers 0 (an API-only process) needs a database: something else must run the jobs");
-    const backend = await EmbeddedBackend.open({ dataDir: options.dataDir, ...storage, host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) } });
+    const backend = await EmbeddedBackend.open({
+      dataDir: options.dataDir,
+      ...storage,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+      host: { ...options.host, ...(options.workers === undefined ? {} : { poolSize: options.workers }) },
+    });
     return listen(backend, tokens, options, async () => {});
   }
   const queue = { ...(options.queue === undefined ? {} : { queue: options.queue }), ...(options.onError === undefined ? {} : { onError: options.onError }) };

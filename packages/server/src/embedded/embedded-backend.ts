@@ -28,6 +28,8 @@ export interface EmbeddedOptions {
   readonly closeGraceMs?: number;
   /** Jobs an owner may have queued or running (default DEFAULT_MAX_OPEN_JOBS). */
   readonly maxOpenJobs?: number;
+  /** Told of trouble no request hears of (a job's state that could not be written); default: stderr. */
+  readonly onError?: (err: Error) => void;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -67,6 +69,7 @@ export class EmbeddedBackend implements Backend {
     private readonly retentionMs: number,
     private readonly closeGraceMs: number,
     private readonly maxOpenJobs: number,
+    private readonly onError: (err: Error) => void,
   ) {}
 
   static async open(options: EmbeddedOptions): Promise<EmbeddedBackend> {
@@ -86,9 +89,10 @@ export class EmbeddedBackend implements Backend {
       options.jobRetentionMs ?? 7 * DAY_MS,
       options.closeGraceMs ?? 30_000,
       options.maxOpenJobs ?? DEFAULT_MAX_OPEN_JOBS,
+      options.onError ?? ((err) => console.error(`zkguest serve: ${err.message}`)),
     );
     await backend.recover();
-    backend.pruner = setInterval(() => void backend.prune(), PRUNE_EVERY_MS).unref();
+    backend.pruner = setInterval(() => backend.prune().catch(backend.onError), PRUNE_EVERY_MS).unref();
     return backend;
   }
 
@@ -242,10 +246,12 @@ export class EmbeddedBackend implements Backend {
   private pump(): void {
     while (!this.closing && this.running.size < this.concurrency && this.pending.length > 0) {
       const id = this.pending.shift()!;
-      const run = this.runJob(id).finally(() => {
-        this.running.delete(run);
-        this.pump();
-      });
+      const run = this.runJob(id)
+        .catch((e: unknown) => this.onError(new Error(`job ${id}: its state could not be written: ${e instanceof Error ? e.message : String(e)}`)))
+        .finally(() => {
+          this.running.delete(run);
+          this.pump();
+        });
       this.running.add(run);
     }
   }

@@ -246,7 +246,8 @@ export class Replicas {
       if (this.replicas.size <= this.max) return;
       this.replicas.delete(id);
       // Taking its turn: no task is using it while its file goes.
-      void this.turns.run(id, () => (this.replicas.has(id) ? Promise.resolve() : fs.promises.rm(replica.image, { force: true })));
+      // A file that cannot be removed now is left for close(), which removes the directory.
+      this.turns.run(id, () => (this.replicas.has(id) ? Promise.resolve() : fs.promises.rm(replica.image, { force: true }))).catch(() => {});
     }
   }
 }

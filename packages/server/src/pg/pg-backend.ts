@@ -51,6 +51,8 @@ export class PgBackend implements Backend {
     private readonly boss: PgBoss,
     private readonly events: JobEvents,
     private readonly replicas: Replicas,
+    /** The replicas' directory, where image copies on their way to a client go too (removed at close). */
+    private readonly replicaDir: string,
     private readonly diskBytes: number,
     private readonly executeTimeoutMs: number,
     private readonly maxOpenJobs: number,
@@ -70,6 +72,7 @@ export class PgBackend implements Backend {
         boss,
         events,
         new Replicas(replicaDir),
+        replicaDir,
         options.diskBytes ?? DEFAULT_DISK_BYTES,
         options.executeTimeoutMs ?? 60_000,
         options.maxOpenJobs ?? DEFAULT_MAX_OPEN_JOBS,
@@ -148,7 +151,7 @@ export class PgBackend implements Backend {
 
   image(owner: string, program: string) {
     return this.guard(async () => {
-      const copy = path.join(os.tmpdir(), `zkguest-image-${randomUUID()}.img`);
+      const copy = path.join(this.replicaDir, `copy-${randomUUID()}.img`);
       await this.withSnapshot(await this.ownedDisk(owner, program), (image) => fs.promises.copyFile(image, copy));
       return imageCopy(copy);
     });
