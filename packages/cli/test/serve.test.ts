@@ -87,12 +87,15 @@ describe("zkguest serve and zkguest remote", function () {
     expect(remote(["frobnicate"]).stderr).to.match(/^zkguest: usage: unknown remote command 'frobnicate'/);
   });
 
-  it("--help works for serve and remote; serve refuses --workers 0 without a database", () => {
-    for (const args of [["serve", "--help"], ["remote", "--help"], ["remote", "prove", "--help"]]) {
+  it("--help works for serve, worker and remote; serve refuses --workers 0 without a database, worker runs only with one", () => {
+    for (const args of [["serve", "--help"], ["worker", "--help"], ["remote", "--help"], ["remote", "prove", "--help"]]) {
       const r = zkguest(args);
       expect(r.status, args.join(" ")).to.equal(0);
-      expect(r.stdout).to.match(/^usage: zkguest (serve|remote)/);
+      expect(r.stdout).to.match(/^usage: zkguest (serve|worker|remote)/);
     }
+    const noDatabase = zkguest(["worker"]);
+    expect(noDatabase.status).to.equal(2);
+    expect(noDatabase.stderr).to.match(/^zkguest: usage: worker: --database URL is needed/);
     const apiOnly = zkguest(["serve", "--workers", "0"]);
     expect(apiOnly.status).to.equal(2);
     expect(apiOnly.stderr).to.match(/^zkguest: usage: serve: workers 0 \(an API-only process\) needs a database/);
