@@ -11,6 +11,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> 
   sandbox: () => import("./sandbox.bench.js"),
   programs: () => import("./programs.bench.js"),
   groth16: () => import("./groth16.bench.js"),
+  service: () => import("./service.bench.js"),
 };
 
 function fmt(n: number | undefined): string {

@@ -12,7 +12,8 @@ const ALLOWED: Record<string, string[]> = {
   "@zkguest/fat16": ["@zkguest/protocol"],
   "@zkguest/host-sdk": ["@zkguest/protocol", "@zkguest/fat16"],
   "@zkguest/prover-groth16": ["@zkguest/protocol", "@zkguest/host-sdk"],
-  zkguest: ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk", "@zkguest/guest-sdk", "@zkguest/prover-groth16"],
+  "@zkguest/server": ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk"],
+  zkguest: ["@zkguest/protocol", "@zkguest/fat16", "@zkguest/host-sdk", "@zkguest/guest-sdk", "@zkguest/prover-groth16", "@zkguest/server"],
 };
 
 function packageDirs(): string[] {

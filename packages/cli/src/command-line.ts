@@ -32,3 +32,18 @@ export function parseCommandLine(
   });
   return { args, flags: parsed.values };
 }
+
+/** A flag's whole number, at least `min`; undefined when the flag is absent. */
+export function integerFlag(command: string, flag: unknown, name: string, min: number): number | undefined {
+  if (flag === undefined) return undefined;
+  const n = Number(flag);
+  const expected = min === 1 ? "a positive integer" : `a whole number from ${min}`;
+  if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${command}: ${name} takes ${expected}, got '${String(flag)}'`);
+  return n;
+}
+
+/** Whether the arguments ask for help (`--help` or `-h` anywhere before a `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}

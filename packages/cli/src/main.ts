@@ -9,9 +9,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => (await import("./commands/fs.js")).fsCommand },
   init: { summary: "scaffold a guest project that builds, tests and runs", load: async () => (await import("./commands/init.js")).initCommand },
   protocol: { summary: "encode or decode protocol frames", load: async () => (await import("./commands/protocol.js")).protocolCommand },
+  remote: { summary: "use a zkguest service from the shell: deploy, prove, status, cat", load: async () => (await import("./commands/remote.js")).remoteCommand },
   run: { summary: "run a guest through the whole proof lifecycle (dev prover, or --prover groth16)", load: async () => (await import("./commands/run.js")).runCommand },
+  serve: { summary: "the coprocessor service: an HTTP API for deploys, prove jobs and disks", load: async () => (await import("./commands/serve.js")).serveCommand },
   setup: { summary: "make the groth16 proving and verification keys of a program's circuit", load: async () => (await import("./commands/setup.js")).setupCommand },
   verify: { summary: "check a proof against a program's verification key", load: async () => (await import("./commands/verify.js")).verifyCommand },
+  worker: { summary: "take the service's runs from PostgreSQL (with serve --database)", load: async () => (await import("./commands/worker.js")).workerCommand },
 };
 
 function usage(): string {

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -36,4 +36,54 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);
   }
+}
+
+/** A `zkguest serve` or `zkguest worker` process that said it is ready. */
+export interface Started {
+  readonly child: ChildProcess;
+  /** The URL `serve` printed (`listening on URL`). */
+  readonly url?: string;
+  /** Everything it wrote on stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Starts `zkguest ARGS` in the background and resolves once it prints `listening on URL` (serve)
+ * or `worker ready` (worker), within 30 s (else it is killed and the promise rejects).
+ */
+export function startZkguest(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`zkguest ${args[0]} was not ready in 30 s: ${err}`));
+    }, 30_000);
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /^(?:listening on (http:\/\/\S+)|worker ready)\n/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, ...(m[1] === undefined ? {} : { url: m[1] }), stderr: () => err });
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`zkguest ${args[0]} exited (${code ?? signal}) before it was ready: ${err}`));
+    });
+  });
+}
+
+/** Waits for a child to exit (SIGKILL after `ms`); resolves with its exit code, or the signal that ended it. */
+export function exited(child: ChildProcess, ms = 20_000): Promise<number | string> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? signal!);
+    });
+  });
 }

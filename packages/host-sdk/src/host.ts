@@ -8,6 +8,7 @@ import type { Artifact } from "./artifact.js";
 import { canonicalEncode, sha256Hex } from "./canonical.js";
 import { DiskQueue, KeyedQueue } from "./disk-queue.js";
 import { guestStack } from "./engine/engine.js";
+import type { PhaseDisk } from "./phase-disk.js";
 import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
@@ -55,6 +56,11 @@ export interface RunOptions {
    * sandboxes fairly between tenants: one tenant's flood of runs does not starve another's.
    */
   readonly tenant?: string;
+  /**
+   * The disk's keeper, asked for the disk before each phase that touches it (instead of `image`
+   * or the registry's disk); it orders the phases on its disk itself.
+   */
+  readonly disk?: PhaseDisk;
 }
 
 /**
@@ -187,20 +193,23 @@ export class Host {
     const artifact = await this.artifact(programId);
     const program = programRef(artifact);
     const limits = resolveLimits(this.limits, options.limits, program.manifest.engine);
-    const image = await this.imageFor(programId, options.image);
-    const phase = (input: PhaseInput) =>
-      this.pool.run({ program: program.id, tenant: options.tenant ?? program.id, engine: program.manifest.engine, code: artifact.code, image, input });
-    const witness = this.disks.run(image, () => phase({ phase: "witness", args, limits }));
+    const { disk } = options;
+    const image = disk === undefined ? await this.imageFor(programId, options.image) : undefined;
+    const onImage = (at: string, input: PhaseInput) =>
+      this.pool.run({ program: program.id, tenant: options.tenant ?? program.id, engine: program.manifest.engine, code: artifact.code, image: at, input });
+    // Each phase takes its turn on the disk: the PhaseDisk's, or the host's queue of the image (with its lock).
+    const phase = (input: PhaseInput) => (disk !== undefined ? disk.use(input.phase, (at) => onImage(at, input)) : this.disks.run(image!, () => onImage(image!, input)));
+    const witness = phase({ phase: "witness", args, limits });
     if (!prove) return report(program.id, await witness);
     // A guest that cannot speak the host's protocol cannot be told anything either.
     const spoken = (w: PhaseOutcome) => w.error?.code !== "unsupported_version";
     const proving = witness.then((w) => (w.error === undefined ? this.proveWitnesses(w.witnesses ?? [], program) : undefined));
-    // The entrypoint's place in line is taken now, so that a program's entrypoints store in the order their runs began.
-    const entrypoint = this.entrypoints.run(image, async () => {
+    const entrypointPhase = async () => {
       const [w, p] = await Promise.all([witness, proving]);
-      if (!spoken(w)) return undefined;
-      return this.disks.run(image, () => phase({ phase: "entrypoint", args, limits, proof: proofOutcome(w, p) }));
-    });
+      return spoken(w) ? phase({ phase: "entrypoint", args, limits, proof: proofOutcome(w, p) }) : undefined;
+    };
+    // The entrypoint's place in line is taken now, so that a program's entrypoints store in the order their runs began.
+    const entrypoint = image === undefined ? entrypointPhase() : this.entrypoints.run(image, entrypointPhase);
     const [w, p, e] = await Promise.all([witness, proving, entrypoint]);
     if (!spoken(w)) return report(program.id, w, {});
     return report(program.id, w, { ...(p === undefined ? {} : { proving: p }), ...(e === undefined ? {} : { entrypoint: e }) });

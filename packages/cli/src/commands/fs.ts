@@ -190,7 +190,8 @@ export function parseSize(text: string): number {
   return Number(m[1]) * scale;
 }
 
-function listLine(s: Stat): string {
+/** One entry of a listing: `d|-  size  modified  NAME[/]`. */
+export function listLine(s: Stat): string {
   const kind = s.type === "dir" ? "d" : "-";
   return `${kind} ${String(s.size).padStart(12)}  ${s.modified}  ${s.name}${s.type === "dir" ? "/" : ""}`;
 }

@@ -1,7 +1,7 @@
 import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
 import type { Value } from "@zkguest/protocol";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
-import { parseCommandLine } from "../command-line.js";
+import { integerFlag, parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
@@ -31,9 +31,11 @@ export const runCommand: Command = async (argv, io) => {
   const out = flags["out"] as string | undefined;
   if (out !== undefined && proverKind !== "groth16") throw new UsageError("run: --out writes snarkjs's files of a groth16 proof: add --prover groth16");
   const runArgs = parseJsonArgs(await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io));
+  const timeMs = integerFlag("run", flags["timeout-ms"], "--timeout-ms", 1);
+  const memoryMb = integerFlag("run", flags["memory-mb"], "--memory-mb", 1);
   const limits: Partial<RunLimits> = {
-    ...optionalInteger(flags["timeout-ms"], "--timeout-ms", (n) => ({ timeMs: n * LIMIT_FLAGS.timeMs.unit })),
-    ...optionalInteger(flags["memory-mb"], "--memory-mb", (n) => ({ memoryBytes: n * LIMIT_FLAGS.memoryBytes.unit })),
+    ...(timeMs === undefined ? {} : { timeMs: timeMs * LIMIT_FLAGS.timeMs.unit }),
+    ...(memoryMb === undefined ? {} : { memoryBytes: memoryMb * LIMIT_FLAGS.memoryBytes.unit }),
   };
   const image = flags["image"] as string | undefined;
   const imageOption = image === undefined ? {} : { image };
@@ -74,13 +76,6 @@ function parseJsonArgs(text: Buffer): Value {
   } catch (err) {
     throw new UsageError(`run: --args is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-function optionalInteger<T>(flag: unknown, name: string, make: (n: number) => T): T | undefined {
-  if (flag === undefined) return undefined;
-  const n = Number(flag);
-  if (!/^\d+$/.test(String(flag)) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`run: ${name} takes a positive integer, got '${String(flag)}'`);
-  return make(n);
 }
 
 /** The flags that set limits, and their units. */
