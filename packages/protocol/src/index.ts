@@ -5,6 +5,6 @@ export * from "./version.js";
 export * from "./limits.js";
 export * from "./messages.js";
 export { encode, decode, frame, describeValidationError, type ProtocolError, type DecodeOptions } from "./frame.js";
-export { readMessagePack, encodeFrame, encodeUtf8, decodeUtf8, type FloatPath, type ReadResult } from "./wire/index.js";
+export { readMessagePack, readableId, encodeFrame, encodeUtf8, decodeUtf8, type FloatPath, type ReadResult } from "./wire/index.js";
 export { toHex, fromHex } from "./hex.js";
 export { toVectorJson, fromVectorJson, type GoldenVector } from "./vector-json.js";

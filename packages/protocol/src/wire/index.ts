@@ -8,3 +8,4 @@
 export { readMessagePack, type FloatPath, type ReadBounds, type ReadResult } from "./reader.js";
 export { array, bin, bool, encodeFrame, int, map, name, nil, str, value, writeFrame } from "./writer.js";
 export { decodeUtf8, encodeUtf8, readUtf8, utf8Length, writeUtf8 } from "./utf8.js";
+export { readableId } from "./frame-id.js";
