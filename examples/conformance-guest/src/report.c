@@ -32,6 +32,8 @@ void report_if(const char *check, bool ok, const char *detail) { report(check, o
 
 const unsigned *report_counts(void) { return counts; }
 
+void report_reset(void) { counts[PASS] = counts[FAIL] = counts[SKIP] = 0; }
+
 void report_summary(const unsigned totals[3]) {
     mp_writer fields;
     mp_writer_init(&fields);

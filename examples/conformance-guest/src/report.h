@@ -22,6 +22,8 @@ void report_if(const char *check, bool ok, const char *detail);
 const unsigned *report_counts(void);
 
 /* Logs the summary line with these counts. */
+/* Starts counting again: each host request counts its own lines (a host may run both phases in one instance, SPEC.md §2). */
+void report_reset(void);
 void report_summary(const unsigned counts[3]);
 
 #endif
