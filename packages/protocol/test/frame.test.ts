@@ -15,6 +15,7 @@ import {
   type ProtocolError,
   floatRefusedAt,
   readableId,
+  unsafeIntegerLiteral,
 } from "../src/index.js";
 import { anyMessageArb, messageArb } from "./arbitraries.js";
 
@@ -81,6 +82,14 @@ describe("protocol frames", () => {
       expect(readableId(fromHex("81a26964cbbff0000000000000"))).to.equal(undefined); // id -1.0
       expect(readableId(fromHex("81a26964cf0000000100000000"))).to.equal(undefined); // id 2^32
       expect(readableId(fromHex("81d902696407"))).to.equal(7); // a str8 key: not canonical, still "id"
+    });
+  });
+
+  describe("big integers (SPEC.md §4.1)", () => {
+    it("finds integer literals JSON.parse would round, not strings, floats or safe integers", () => {
+      expect(unsafeIntegerLiteral('{"wei": 1000000000000000000000}')).to.equal("1000000000000000000000");
+      expect(unsafeIntegerLiteral("[-9007199254740992]")).to.equal("-9007199254740992");
+      expect(unsafeIntegerLiteral('{"wei": "1000000000000000000000", "f": 1e30, "g": 2.5, "max": 9007199254740991, "s": "a\\"9007199254740993"}')).to.equal(undefined);
     });
   });
 

@@ -1,5 +1,5 @@
 import { Host, type RunLimits } from "@zkguest/host-sdk";
-import type { Value } from "@zkguest/protocol";
+import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
@@ -48,6 +48,8 @@ export const runCommand: Command = async (argv, io) => {
 
 /** The request's arguments: any JSON value (a protocol Value). */
 function parseJsonArgs(text: Buffer): Value {
+  const big = unsafeIntegerLiteral(text.toString("utf8"));
+  if (big !== undefined) throw new ZkguestError("malformed_frame", `run: --args holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
   try {
     return JSON.parse(text.toString("utf8")) as Value;
   } catch (err) {
