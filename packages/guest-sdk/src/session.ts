@@ -116,8 +116,21 @@ export class GuestSession {
       this.#phase = "idle";
       return frame;
     };
-    const result = run();
-    return isThenable(result) ? Promise.resolve(result).then(finish) : finish(result as T);
+    // A ZkguestError the controller let through (a host error from fs.*, say) is answered as an
+    // `error` carrying its code: the host learns the code, as SPEC.md §2 and CONFORMANCE.md §1.3
+    // ask. Any other exception escapes: the host reports it as guest_error with its stack.
+    const refuse = (e: unknown): ArrayBuffer => {
+      this.#phase = "idle";
+      if (e instanceof ZkguestError) return this.#error(id, e.code, e.message);
+      throw e;
+    };
+    let result: T | Promise<T>;
+    try {
+      result = run();
+    } catch (e) {
+      return refuse(e);
+    }
+    return isThenable(result) ? Promise.resolve(result).then(finish, refuse) : finish(result as T);
   }
 
   #witnessesDone(id: number, returned: readonly Witness[] | void): ArrayBuffer {

@@ -136,7 +136,8 @@ describe("QuickJS engine: JS guests through the protocol", function () {
     host.failing.set("fs.store", "quota_exceeded");
     conversation.hello();
     conversation.witnessGet({ numbers: [] });
-    expect(() => conversation.proofResult({ success: true, proof: new Uint8Array(1), args: null })).to.throw(GuestFailure, "ZkguestError: [quota_exceeded] fs.store failed on purpose");
+    // The SDK answers the request with an error carrying the host's code (SPEC.md §2).
+    expect(conversation.proofResult({ success: true, proof: new Uint8Array(1), args: null })).to.deep.include({ kind: "error", body: { code: "quota_exceeded", message: "fs.store failed on purpose" } });
     conversation.instance.dispose();
   });
 
