@@ -46,6 +46,7 @@ static void on_hello(const zk_frame *request) {
         uint64_t major, minor;
         if (!mp_read_array(&offer, &pair) || pair != 2 || !mp_read_uint(&offer, &major) || !mp_read_uint(&offer, &minor)) break;
         if (major == 1) {
+            uint64_t chosen = zk_choose_minor(minor);
             mp_writer w;
             zk_frame_begin(&w);
             mp_write_map(&w, 1);
@@ -56,7 +57,7 @@ static void on_hello(const zk_frame *request) {
             mp_write_cstr(&w, "version");
             mp_write_array(&w, 2);
             mp_write_uint(&w, 1);
-            mp_write_uint(&w, 0); /* min(offered minor, 0): this guest speaks 1.0 */
+            mp_write_uint(&w, chosen);
             zk_reply_send(&w, request->id, "ok");
             return;
         }
@@ -65,8 +66,8 @@ static void on_hello(const zk_frame *request) {
                  (unsigned long long)minor);
     }
     char message[160];
-    int len = snprintf(message, sizeof message, "peer offers %s; this side speaks 1.0: no common major version",
-                       offered[0] ? offered : "nothing");
+    int len = snprintf(message, sizeof message, "peer offers %s; this side speaks 1.%d: no common major version",
+                       offered[0] ? offered : "nothing", ZK_VERSION_MINOR);
     zk_reply_error(request->id, "unsupported_version", message, (size_t)len < sizeof message ? (size_t)len : sizeof message - 1);
 }
 

@@ -333,3 +333,64 @@ bool mp_bytes_eq(mp_bytes s, const char *text) {
     size_t len = strlen(text);
     return s.len == len && memcmp(s.data, text, len) == 0;
 }
+
+bool mp_skip_any(mp_reader *r) {
+    uint64_t pending = 1;
+    while (pending > 0) {
+        uint8_t t;
+        uint64_t n = 0, bytes = 0, items = 0;
+        const uint8_t *data;
+        if (!peek(r, &t)) return false;
+        r->p++;
+        pending--;
+        if ((t & 0xf0) == 0x80) items = 2u * (t & 0x0f);
+        else if ((t & 0xf0) == 0x90) items = t & 0x0f;
+        else if ((t & 0xe0) == 0xa0) bytes = t & 0x1f;
+        else if (t == 0xc1) return fail(r);
+        else if (t >= 0xc4 && t <= 0xc6) { if (!read_be(r, 1 << (t - 0xc4), &bytes)) return false; }
+        else if (t >= 0xc7 && t <= 0xc9) { if (!read_be(r, 1 << (t - 0xc7), &bytes)) return false; bytes++; } /* ext: then its type */
+        else if (t >= 0xca && t <= 0xd3) { static const uint8_t size[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8}; bytes = size[t - 0xca]; }
+        else if (t >= 0xd4 && t <= 0xd8) bytes = 1 + (1u << (t - 0xd4));
+        else if (t >= 0xd9 && t <= 0xdb) { if (!read_be(r, 1 << (t - 0xd9), &bytes)) return false; }
+        else if (t == 0xdc || t == 0xdd) { if (!read_be(r, t == 0xdc ? 2 : 4, &n)) return false; items = n; }
+        else if (t == 0xde || t == 0xdf) { if (!read_be(r, t == 0xde ? 2 : 4, &n)) return false; items = 2 * n; }
+        /* Every value takes a byte at least: a count larger than the bytes left is a lie. */
+        if (items > (uint64_t)(r->end - r->p)) return fail(r);
+        pending += items;
+        if (!take(r, (size_t)bytes, &data)) return false;
+    }
+    return true;
+}
+
+bool mp_read_id(mp_reader *r, uint32_t *out) {
+    uint8_t t;
+    uint64_t bits;
+    double value;
+    if (!peek(r, &t)) return false;
+    if (t < 0x80 || (t >= 0xcc && t <= 0xcf)) {
+        if (!mp_read_uint(r, &bits)) return false;
+        value = (double)bits;
+    } else if (t >= 0xd0 && t <= 0xd3) { /* a signed form holding a non-negative value */
+        int size = 1 << (t - 0xd0);
+        r->p++;
+        if (!read_be(r, size, &bits)) return false;
+        int64_t v = size == 8 ? (int64_t)bits : (int64_t)(bits << (64 - 8 * size)) >> (64 - 8 * size);
+        value = (double)v;
+    } else if (t == 0xca || t == 0xcb) {
+        r->p++;
+        if (!read_be(r, t == 0xca ? 4 : 8, &bits)) return false;
+        if (t == 0xca) {
+            uint32_t b32 = (uint32_t)bits;
+            float f;
+            memcpy(&f, &b32, 4);
+            value = f;
+        } else {
+            memcpy(&value, &bits, 8);
+        }
+    } else {
+        return fail(r);
+    }
+    if (!(value >= 0 && value <= 4294967295.0) || value != (double)(uint32_t)value) return fail(r);
+    *out = (uint32_t)value;
+    return true;
+}

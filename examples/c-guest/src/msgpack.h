@@ -62,6 +62,14 @@ bool mp_skip(mp_reader *r);
  * appear, and the envelope and bodies, are the reader's to check.
  */
 bool mp_check_profile(const uint8_t *data, size_t len);
+/*
+ * Skips one value by its structure alone, ext types included, at any depth and without checking
+ * its content (no recursion: one counter of values still to skip). How a refused frame's id is
+ * still found (SPEC.md §3.4). False when the bytes end first or hold 0xc1.
+ */
+bool mp_skip_any(mp_reader *r);
+/* Reads a request id (SPEC.md §3.4): an integer 0 .. 2^32-1 in any integer form, or a float with such an integral value. */
+bool mp_read_id(mp_reader *r, uint32_t *out);
 /* Whether `s` holds exactly the NUL-terminated text `text`. */
 bool mp_bytes_eq(mp_bytes s, const char *text);
 

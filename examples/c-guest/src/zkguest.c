@@ -9,9 +9,10 @@ __attribute__((import_module("zkguest"), import_name("call"))) int32_t zkguest_c
 __attribute__((import_module("zkguest"), import_name("take"))) int32_t zkguest_take(uint8_t *ptr, int32_t cap);
 __attribute__((import_module("zkguest"), import_name("reply"))) int32_t zkguest_reply(const uint8_t *ptr, int32_t len);
 
-/* The one protocol version this guest speaks. */
+/* The one major this guest speaks; its highest minor is ZK_VERSION_MINOR. */
 #define VERSION_MAJOR 1
-#define VERSION_MINOR 0
+/* The minor chosen in hello, which every frame then carries (SPEC.md §8). */
+static uint64_t chosen_minor = ZK_VERSION_MINOR;
 
 static uint8_t *request_buffer;   /* where the host places its requests */
 static uint8_t *response_buffer;  /* where the guest takes the responses to its own requests */
@@ -23,6 +24,8 @@ static uint32_t next_request_id = 1;
 static uint64_t max_frame_bytes = DEFAULT_MAX_FRAME_BYTES;
 /* The hello was answered with an error (no common version): nothing else is done (§8). */
 static bool refused;
+/* A hello was answered ok: another one is invalid_state (§2). */
+static bool greeted;
 /* The kind of the last reply sent ("ok" or "error"), to see how the controller answered hello. */
 static bool last_reply_ok;
 
@@ -43,6 +46,35 @@ __attribute__((export_name("zkguest_alloc"))) uint8_t *zkguest_alloc(int32_t len
     return len < 0 ? NULL : grow(&request_buffer, &capacity, (size_t)len);
 }
 
+/*
+ * The id of a frame, when it can be read (SPEC.md §3.4): one complete MessagePack value, a map
+ * with exactly one key "id" holding an integer 0 .. 2^32-1 (or a float with such a value),
+ * whatever faults lie elsewhere inside it (a duplicate key, an ext, invalid UTF-8, depth).
+ */
+static bool readable_id(const uint8_t *data, size_t len, uint32_t *out) {
+    mp_reader r;
+    uint32_t keys, ids = 0, found = 0;
+    uint32_t *id = &found; /* `out` is written only when the id can be read */
+    bool valid = false;
+    mp_reader_init(&r, data, len);
+    if (!mp_read_map(&r, &keys)) return false;
+    for (uint32_t i = 0; i < keys; i++) {
+        mp_reader key = r;
+        mp_bytes name;
+        bool is_id = mp_read_str(&key, &name) && mp_bytes_eq(name, "id");
+        if (!mp_skip_any(&r)) return false;
+        if (is_id) {
+            mp_reader value = r;
+            ids++;
+            valid = mp_read_id(&value, id);
+        }
+        if (!mp_skip_any(&r)) return false;
+    }
+    if (r.p != r.end || ids != 1 || !valid) return false;
+    *out = found;
+    return true;
+}
+
 /* How reading an envelope went: whole, broken after its id was read, or broken before. */
 typedef enum { ENVELOPE_OK, ENVELOPE_BAD_WITH_ID, ENVELOPE_BAD } envelope;
 
@@ -50,23 +82,12 @@ typedef enum { ENVELOPE_OK, ENVELOPE_BAD_WITH_ID, ENVELOPE_BAD } envelope;
 static envelope parse_frame(const uint8_t *data, size_t len, zk_frame *frame) {
     mp_reader r;
     uint32_t keys;
-    bool has_id = false, has_kind = false, has_body = false, has_v = false;
+    bool has_kind = false, has_body = false, has_v = false;
     mp_reader_init(&r, data, len);
     if (!mp_read_map(&r, &keys)) return ENVELOPE_BAD;
-    /* The id first, wherever it is, so that a broken envelope can still be answered. */
-    for (uint32_t i = 0; i < keys && !has_id; i++) {
-        mp_bytes key;
-        uint64_t id;
-        if (!mp_read_str(&r, &key)) return ENVELOPE_BAD;
-        if (mp_bytes_eq(key, "id")) {
-            if (!mp_read_uint(&r, &id) || id > 0xffffffffu) return ENVELOPE_BAD;
-            frame->id = (uint32_t)id;
-            has_id = true;
-        } else if (!mp_skip(&r)) {
-            return ENVELOPE_BAD;
-        }
-    }
-    if (!has_id) return ENVELOPE_BAD;
+    if (!readable_id(data, len, &frame->id)) return ENVELOPE_BAD;
+    frame->float_id = false;
+    frame->bytes = (mp_bytes){data, (uint32_t)len};
     mp_reader_init(&r, data, len);
     mp_read_map(&r, &keys);
     for (uint32_t i = 0; i < keys; i++) {
@@ -85,6 +106,9 @@ static envelope parse_frame(const uint8_t *data, size_t len, zk_frame *frame) {
         } else if (mp_bytes_eq(key, "v")) {
             has_v = mp_read_array(&r, &pair) && pair == 2 && mp_read_uint(&r, &frame->v_major) && frame->v_major <= 0xffff &&
                     mp_read_uint(&r, &frame->v_minor) && frame->v_minor <= 0xffff;
+        } else if (mp_bytes_eq(key, "id") && (*r.p == 0xca || *r.p == 0xcb)) {
+            frame->float_id = true; /* read above; refused after the kind is known (SPEC.md 3.3) */
+            if (!mp_skip(&r)) return ENVELOPE_BAD_WITH_ID;
         } else if (!mp_skip(&r)) { /* "id", read above, and any key a later minor version adds */
             return ENVELOPE_BAD_WITH_ID;
         }
@@ -121,10 +145,15 @@ static void frame_end(mp_writer *w, uint32_t id, const char *kind) {
     mp_write_cstr(w, "v");
     mp_write_array(w, 2);
     mp_write_uint(w, VERSION_MAJOR);
-    mp_write_uint(w, VERSION_MINOR);
+    mp_write_uint(w, chosen_minor);
 }
 
-/* The error codes of version 1.0 (SPEC.md §7). */
+uint64_t zk_choose_minor(uint64_t offered) {
+    chosen_minor = offered < ZK_VERSION_MINOR ? offered : ZK_VERSION_MINOR;
+    return chosen_minor;
+}
+
+/* The error codes of version 1.1 (SPEC.md §7). */
 static const char *const ERROR_CODES[] = {
     "invalid_path",   "invalid_name",    "not_found",           "already_exists", "not_a_directory",
     "is_a_directory", "directory_not_empty", "directory_full",  "no_space",       "quota_exceeded",
@@ -261,6 +290,39 @@ static bool kind_is(mp_bytes kind, const char *const *kinds, size_t count) {
 
 static void reply_error_text(uint32_t id, const char *code, const char *message) { zk_reply_error(id, code, message, strlen(message)); }
 
+static bool is_float(const mp_reader *r) { return r->p < r->end && (*r->p == 0xca || *r->p == 0xcb); }
+
+/* A float where hello has an integer (SPEC.md 3.3): in the offer, or a limit this version defines (a later minor's limit may be anything). */
+static bool hello_has_float(const zk_frame *hello) {
+    static const char *const limits[] = {"max_frame_bytes", "max_path_bytes", "max_log_message_bytes", "max_log_bytes", "max_host_calls",
+                                         "quota_bytes",     "quota_files",    "memory_bytes",          "stack_bytes",   "time_ms"};
+    mp_reader r;
+    uint32_t n, pair;
+    if (zk_body_field(hello, "offer", &r) && mp_read_array(&r, &n)) {
+        for (uint32_t i = 0; i < n && mp_read_array(&r, &pair); i++)
+            for (uint32_t k = 0; k < pair; k++)
+                if (is_float(&r) || !mp_skip(&r)) return is_float(&r);
+    }
+    if (zk_body_field(hello, "limits", &r) && mp_read_map(&r, &n)) {
+        for (uint32_t i = 0; i < n; i++) {
+            mp_bytes key;
+            if (!mp_read_str(&r, &key)) return false;
+            for (size_t k = 0; k < sizeof limits / sizeof *limits; k++)
+                if (mp_bytes_eq(key, limits[k]) && is_float(&r)) return true;
+            if (!mp_skip(&r)) return false;
+        }
+    }
+    return false;
+}
+
+/* proof.result's proof is present if and only if success is true, its error if and only if it is false (SPEC.md 5.1). */
+static bool proof_result_consistent(const zk_frame *request) {
+    mp_reader r;
+    bool success = false;
+    if (!zk_body_field(request, "success", &r) || !mp_read_bool(&r, &success)) return false;
+    return zk_body_field(request, "proof", &r) == success && zk_body_field(request, "error", &r) == !success;
+}
+
 /* The checks of §3.3 and §8 before a request reaches the controller; false when it was answered here. */
 static bool admit(const uint8_t *ptr, int32_t len, zk_frame *request) {
     static const char *const host_kinds[] = {"hello", "witness.get", "proof.result"};
@@ -274,7 +336,9 @@ static bool admit(const uint8_t *ptr, int32_t len, zk_frame *request) {
         return false;
     }
     if (!mp_check_profile(ptr, (size_t)len)) {
-        reply_error_text(0, "malformed_frame", "the request is not one MessagePack value of the protocol's profile (SPEC.md 3.3)");
+        uint32_t id = 0; /* no readable id: the error answers id 0, which no request has (SPEC.md 3.4) */
+        readable_id(ptr, (size_t)len, &id);
+        reply_error_text(id, "malformed_frame", "the request is not one MessagePack value of the protocol's profile (SPEC.md 3.3)");
         return false;
     }
     envelope e = parse_frame(ptr, (size_t)len, request);
@@ -284,7 +348,7 @@ static bool admit(const uint8_t *ptr, int32_t len, zk_frame *request) {
     }
     if (request->v_major != VERSION_MAJOR) {
         snprintf(message, sizeof message, "frame is version %llu.%llu, this peer speaks %d.%d", (unsigned long long)request->v_major,
-                 (unsigned long long)request->v_minor, VERSION_MAJOR, VERSION_MINOR);
+                 (unsigned long long)request->v_minor, VERSION_MAJOR, ZK_VERSION_MINOR);
         reply_error_text(request->id, "unsupported_version", message);
         /* A hello written in a version this guest cannot speak: the handshake found nothing in common. */
         if (mp_bytes_eq(request->kind, "hello")) refused = true;
@@ -295,6 +359,18 @@ static bool admit(const uint8_t *ptr, int32_t len, zk_frame *request) {
         snprintf(message, sizeof message, known ? "%.*s is not a request a host sends to a guest" : "unknown message kind '%.*s'",
                  (int)request->kind.len, (const char *)request->kind.data);
         reply_error_text(request->id, known ? "invalid_state" : "unknown_kind", message);
+        return false;
+    }
+    if (mp_bytes_eq(request->kind, "proof.result") && !proof_result_consistent(request)) {
+        reply_error_text(request->id, "malformed_frame", "proof.result body: proof must be present if and only if success is true, error if and only if it is false");
+        return false;
+    }
+    if (request->float_id || (mp_bytes_eq(request->kind, "hello") && hello_has_float(request))) {
+        reply_error_text(request->id, "malformed_frame", "a float where an integer is required");
+        return false;
+    }
+    if (greeted && mp_bytes_eq(request->kind, "hello")) {
+        reply_error_text(request->id, "invalid_state", "hello was already answered");
         return false;
     }
     if (refused) {
@@ -312,6 +388,7 @@ __attribute__((export_name("zkguest_handle"))) int32_t zkguest_handle(const uint
     bool has_limit = hello && hello_max_frame_bytes(&request, &announced);
     controller_handle(&request);
     if (hello && last_reply_ok && has_limit) max_frame_bytes = announced;
+    if (hello && last_reply_ok) greeted = true;
     if (hello && !last_reply_ok) refused = true;
     return 0;
 }

@@ -21,9 +21,11 @@
 /* A frame read from the host. Strings point into the frame's bytes. */
 typedef struct {
     uint32_t id;
+    bool float_id; /* the id was written as a float: refused once the kind is known (SPEC.md 3.3) */
     uint64_t v_major, v_minor;
     mp_bytes kind;
     mp_bytes body; /* the body map, still encoded */
+    mp_bytes bytes; /* the whole frame */
 } zk_frame;
 
 /* A response to one of the guest's requests; it points into a buffer that the next request reuses. */
@@ -34,6 +36,15 @@ typedef struct {
     mp_bytes message; /* error: the message; for an unknown code, "[code] message" */
     mp_bytes frame;   /* the whole response frame */
 } zk_response;
+
+/* The highest minor of major 1 this layer speaks (SPEC.md §8). */
+#define ZK_VERSION_MINOR 1
+
+/*
+ * Chooses the conversation's minor from the host's offered one (the smaller of the two, §8) and
+ * returns it; every frame written after carries it. A controller calls it while answering hello.
+ */
+uint64_t zk_choose_minor(uint64_t offered);
 
 /* zk_call's status when a response came but is not an ok or error answering the request. */
 #define ZK_UNREADABLE_RESPONSE (-100)

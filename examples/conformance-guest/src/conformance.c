@@ -34,21 +34,25 @@ static void read_limits(const zk_frame *hello) {
     announced = l;
 }
 
-/* §8: version 1.0 if the host offers major 1. */
+uint64_t agreed_minor;
+
+/* §8: version 1.x if the host offers major 1 (x the smaller of its minor and this layer's). */
 static void on_hello(const zk_frame *request) {
     mp_reader offer;
     uint32_t versions;
     bool one = false;
+    uint64_t offered_minor = 0;
     if (zk_body_field(request, "offer", &offer) && mp_read_array(&offer, &versions)) {
         for (uint32_t i = 0; i < versions; i++) {
             uint32_t pair;
             uint64_t major, minor;
             if (!mp_read_array(&offer, &pair) || pair != 2 || !mp_read_uint(&offer, &major) || !mp_read_uint(&offer, &minor)) break;
+            if (major == 1) offered_minor = minor;
             one = one || major == 1;
         }
     }
     if (!one) {
-        static const char message[] = "the host offers no version 1.x; this side speaks 1.0: no common major version";
+        static const char message[] = "the host offers no version 1.x; this side speaks 1.1: no common major version";
         zk_reply_error(request->id, "unsupported_version", message, sizeof message - 1);
         return;
     }
@@ -63,7 +67,8 @@ static void on_hello(const zk_frame *request) {
     mp_write_cstr(&w, "version");
     mp_write_array(&w, 2);
     mp_write_uint(&w, 1);
-    mp_write_uint(&w, 0);
+    agreed_minor = zk_choose_minor(offered_minor);
+    mp_write_uint(&w, agreed_minor);
     zk_reply_send(&w, request->id, "ok");
 }
 

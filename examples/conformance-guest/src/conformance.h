@@ -17,6 +17,8 @@ typedef struct {
 } host_limits;
 
 extern host_limits announced;
+/* The minor of version 1 agreed in hello: 1.1's features (fs.list pages) are used only from 1. */
+extern uint64_t agreed_minor;
 
 /* The host checks: the witness step's part, then the entrypoint's (which also reads back what the witness step logged). */
 void host_checks_witness(const zk_frame *request);

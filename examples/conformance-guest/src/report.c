@@ -32,12 +32,18 @@ void report_if(const char *check, bool ok, const char *detail) { report(check, o
 
 const unsigned *report_counts(void) { return counts; }
 
-void report_summary(const unsigned totals[3]) {
+void report_reset(void) { counts[PASS] = counts[FAIL] = counts[SKIP] = 0; }
+
+void report_summary(const unsigned totals[3], unsigned omitted) {
     mp_writer fields;
     mp_writer_init(&fields);
-    mp_write_map(&fields, 3);
+    mp_write_map(&fields, omitted ? 4 : 3);
     mp_write_cstr(&fields, "fail");
     mp_write_uint(&fields, totals[FAIL]);
+    if (omitted) {
+        mp_write_cstr(&fields, "omitted");
+        mp_write_uint(&fields, omitted);
+    }
     mp_write_cstr(&fields, "pass");
     mp_write_uint(&fields, totals[PASS]);
     mp_write_cstr(&fields, "skip");

@@ -22,6 +22,9 @@ void report_if(const char *check, bool ok, const char *detail);
 const unsigned *report_counts(void);
 
 /* Logs the summary line with these counts. */
-void report_summary(const unsigned counts[3]);
+/* Starts counting again: each host request counts its own lines (a host may run both phases in one instance, SPEC.md §2). */
+void report_reset(void);
+/* `omitted`: log lines the host left out of proof.result to fit max_frame_bytes (SPEC.md 5.1), 0 for none. */
+void report_summary(const unsigned totals[3], unsigned omitted);
 
 #endif

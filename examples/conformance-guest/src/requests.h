@@ -29,6 +29,13 @@ answer fs_read(const char *path, int64_t offset, int64_t length);
 answer fs_path(const char *kind, const char *path);
 answer fs_mkdir(const char *path, bool parents);
 answer send_log(const char *level, const char *message, size_t message_len, const mp_writer *fields);
+/* fs.list of one page (SPEC.md 1.1): at most `length` entries from the `offset`-th. */
+answer fs_list_page(const char *path, uint64_t offset, uint64_t length);
+/* Notes a frame the host sent (every answer is noted here); the first that is not canonical is kept. */
+void note_host_frame(const char *what, const uint8_t *data, size_t len);
+/* How many host frames were noted and how many were not canonical; the first one's problem. */
+const char *host_frames_noncanonical(unsigned *checked, unsigned *bad);
+void reset_host_frames(void);
 /* A whole frame the caller wrote, carrying `id` (from zk_next_request_id). */
 answer send_frame(const uint8_t *frame, size_t len, uint32_t id);
 /* `frame` with its envelope's id replaced by `id` (in the id's original width when it fits); other bytes kept as they are. */

@@ -71,10 +71,13 @@ export function nameOf(file: string): string {
   return path.basename(file, path.extname(file));
 }
 
-/** The protocol versions this toolchain's SDK speaks, lowest and highest. */
+/**
+ * The protocol versions this toolchain's SDK speaks, lowest and highest. A peer speaks every
+ * minor of a major up to its own (SPEC.md §8 negotiates down), so the lowest is minor 0.
+ */
 function protocolRange(): { min: Version; max: Version } {
   const sorted = [...SUPPORTED_VERSIONS].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return { min: sorted[0]!, max: sorted[sorted.length - 1]! };
+  return { min: [sorted[0]![0], 0], max: sorted[sorted.length - 1]! };
 }
 
 /**

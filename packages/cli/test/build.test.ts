@@ -27,7 +27,7 @@ describe("zkguest build", function () {
     expect(r.status).to.equal(0);
     const artifact = readArtifact(fs.readFileSync(out));
     expect(r.stdout).to.equal(`${path.relative(REPO, out)}: js guest 'hello', ${fs.statSync(out).size.toLocaleString("en-US")} bytes, program id ${artifact.manifest.id}\n`);
-    expect(artifact.manifest).to.deep.include({ name: "hello", engine: "js", protocol: { min: [1, 0], max: [1, 0] }, sdk: "@zkguest/guest-sdk@0.1.0" });
+    expect(artifact.manifest).to.deep.include({ name: "hello", engine: "js", protocol: { min: [1, 0], max: [1, 1] }, sdk: "@zkguest/guest-sdk@0.1.0" });
     expect(artifact.manifest.id).to.equal(createHash("sha256").update(artifact.code).digest("hex"));
     const code = Buffer.from(artifact.code).toString("utf8");
     // One self-contained script: the SDK is inlined and serves the controller through the transport.

@@ -16,6 +16,12 @@ function checkPath(path: string): string {
   return path;
 }
 
+/** A count or position for the host: a non-negative safe integer. */
+function checkCount(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ZkguestError("malformed_frame", `${what} must be a non-negative integer, got ${String(n)}`);
+  return n;
+}
+
 function isStat(u: unknown): u is Stat {
   const s = u as Stat | null;
   return typeof s === "object" && s !== null && typeof s.name === "string" && (s.type === "file" || s.type === "dir") && Number.isSafeInteger(s.size) && typeof s.modified === "string";
@@ -44,7 +50,7 @@ function write(path: string, data: Uint8Array | string, mode: StoreMode): Stat {
   return expectResult(isStat, value, "fs.store", "a Stat");
 }
 
-function simple(kind: "fs.list" | "fs.stat" | "fs.remove", path: string): Value {
+function simple(kind: "fs.stat" | "fs.remove", path: string): Value {
   return activeSession().request(kind, 1, () => {
     name("path");
     str(checkPath(path));
@@ -110,9 +116,30 @@ export const fs = {
     return out;
   },
 
-  /** The entries of a directory, in directory order. */
-  list(path: string): Stat[] {
-    return expectResult(isStats, simple("fs.list", path), "fs.list", "an array of Stat");
+  /**
+   * The entries of a directory, in directory order. With `offset` and `length` (protocol 1.1),
+   * one page of them: at most `length` entries from the `offset`-th, so that a large directory
+   * can be listed under a small max_frame_bytes. A 1.0 host ignores them and sends every entry:
+   * the page is then cut here, so the result is the same.
+   */
+  list(path: string, page: { offset?: number; length?: number } = {}): Stat[] {
+    const { offset, length } = page;
+    const fields = 1 + (offset === undefined ? 0 : 1) + (length === undefined ? 0 : 1);
+    const value = activeSession().request("fs.list", fields, () => {
+      if (length !== undefined) {
+        name("length");
+        int(checkCount(length, "length"));
+      }
+      if (offset !== undefined) {
+        name("offset");
+        int(checkCount(offset, "offset"));
+      }
+      name("path");
+      str(checkPath(path));
+    });
+    const stats = expectResult(isStats, value, "fs.list", "an array of Stat");
+    if (activeSession().version[1] >= 1) return stats;
+    return stats.slice(offset ?? 0, length === undefined ? undefined : (offset ?? 0) + length);
   },
 
   /** The Stat of a file or directory; not_found if there is none. */

@@ -9,7 +9,7 @@ import {
   type Value,
   type Version,
 } from "@zkguest/protocol/core";
-import { readMessagePack, type FloatPath } from "@zkguest/protocol/wire";
+import { readableId, readMessagePack, type FloatPath } from "@zkguest/protocol/wire";
 
 /**
  * The frames a guest receives, checked as SPEC.md §3.3 requires: the host's requests (hello,
@@ -88,35 +88,49 @@ const errorBody: Schema = (u, where) => {
   return (ERROR_CODES as readonly string[]).includes(code) ? { code, message } : { code: "internal", message: `[${code}] ${message}` };
 };
 
+const LIMITS_REQUIRED = ["max_frame_bytes", "max_path_bytes", "max_log_message_bytes"];
+const LIMITS_OPTIONAL = ["max_log_bytes", "max_host_calls", "quota_bytes", "quota_files", "memory_bytes", "stack_bytes", "time_ms"];
+const uints = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, uint]));
+
+/** proof.result's proof is present if and only if success is true, its error if and only if it is false (SPEC.md §5.1). */
+const proofResult: Schema = (u, where) => {
+  const b = struct(
+    {
+      success: bool,
+      args: value,
+      logs: arrayOf(struct({ level: when((x) => ["debug", "info", "warn", "error"].includes(x as string), "debug, info, warn or error"), message: string }, { fields: when(isMap, "a map") })),
+    },
+    { proof: when((x) => x instanceof Uint8Array, "bytes (bin)"), error: errorBody },
+  )(u, where) as ProofResultBody;
+  if (b.success !== (b.proof !== undefined)) throw new BadField(`${where}: proof must be present if and only if success is true`);
+  if (b.success === (b.error !== undefined)) throw new BadField(`${where}: error must be present if and only if success is false`);
+  return b;
+};
+
 const BODIES: Record<string, Schema> = {
   hello: struct({
     offer: arrayOf(version),
     host: string,
-    limits: struct(
-      { max_frame_bytes: uint, max_path_bytes: uint, max_log_message_bytes: uint },
-      { max_log_bytes: uint, max_host_calls: uint, quota_bytes: uint, quota_files: uint, memory_bytes: uint, stack_bytes: uint, time_ms: uint },
-    ),
+    limits: struct(uints(LIMITS_REQUIRED), uints(LIMITS_OPTIONAL)),
   }),
   "witness.get": struct({ args: value }),
-  "proof.result": struct(
-    {
-      success: bool,
-      args: value,
-      logs: arrayOf(struct({ level: when((u) => ["debug", "info", "warn", "error"].includes(u as string), "debug, info, warn or error"), message: string }, { fields: when(isMap, "a map") })),
-    },
-    { proof: when((u) => u instanceof Uint8Array, "bytes (bin)"), error: errorBody },
-  ),
+  "proof.result": proofResult,
   ok: struct({ value }),
   error: errorBody,
 };
 
 const GUEST_KINDS = ["witness.ready", "fs.store", "fs.read", "fs.list", "fs.stat", "fs.remove", "fs.mkdir", "log"];
 
-/** Floats may appear only inside Value fields (SPEC.md §3.2 rule 4). */
-function floatAllowed(kind: string, [root, field, index, sub]: FloatPath): boolean {
-  if (root !== "body") return false;
-  if (field === "args") return kind === "witness.get" || kind === "proof.result";
-  return field === "value" ? kind === "ok" : kind === "proof.result" && field === "logs" && typeof index === "number" && sub === "fields";
+/**
+ * Floats are refused where this version defines an integer (SPEC.md §3.3): the envelope's id
+ * and v, and hello's offer and known limits. Anywhere else a float is a Value's, or sits under a
+ * key a later minor may add, and is not refused. (The host's decode finds the same places from
+ * its codecs; a property test holds both to the same verdicts.)
+ */
+function floatRefused(kind: string, [root, field, sub]: FloatPath): boolean {
+  if (root === "id" || root === "v") return true;
+  if (root !== "body" || kind !== "hello") return false;
+  return field === "offer" || (field === "limits" && (LIMITS_REQUIRED.includes(sub as string) || LIMITS_OPTIONAL.includes(sub as string)));
 }
 
 /**
@@ -128,7 +142,8 @@ export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true;
   const refuse = (code: ErrorCode, message: string, id?: number) => ({ ok: false as const, refusal: id === undefined ? { code, message } : { code, message, id } });
   if (bytes.length > maxFrameBytes) return refuse("frame_too_large", `frame is ${bytes.length} bytes, the limit is ${maxFrameBytes}`);
   const read = readMessagePack(bytes);
-  if (!read.ok) return refuse("malformed_frame", read.why);
+  // A fault inside the value does not hide an id that can still be read (SPEC.md §3.4).
+  if (!read.ok) return refuse("malformed_frame", read.why, readableId(bytes));
   const raw = read.value;
   if (!isMap(raw)) return refuse("malformed_frame", "a frame must be a map with keys v, id, kind, body");
   const { id, v, kind, body } = raw;
@@ -145,8 +160,7 @@ export function readFrame(bytes: Uint8Array, maxFrameBytes: number): { ok: true;
     // Checked in SPEC.md §3.3's order, as the host's decode does: the body, then floats. The
     // bodies of guest-request kinds are not read, but a float in their envelope still refuses them.
     const checked = schema ? schema(body, "body") : when(isMap, "a map")(body, "body");
-    const allowed = schema ? (p: FloatPath) => floatAllowed(kind as string, p) : (p: FloatPath) => p[0] === "body";
-    const float = read.floats.find((p) => !allowed(p));
+    const float = read.floats.find((p) => floatRefused(kind as string, p));
     if (float) return refuse("malformed_frame", `${float.join(".")}: a float where an integer is required`, id);
     if (!schema) return { ok: true, frame: { v: ver, id, kind: "guest-request", name: kind as string, body: checked } };
     return { ok: true, frame: { v: ver, id, kind, body: checked } as Incoming };

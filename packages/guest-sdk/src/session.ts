@@ -38,6 +38,11 @@ type ProofBody = Extract<Incoming, { kind: "proof.result" }>["body"];
 export class GuestSession {
   #phase: Phase = "new";
   #version: Version = PROTOCOL_VERSION;
+  /** The version agreed in `hello` (this side's own before it). */
+  get version(): Version {
+    return this.#version;
+  }
+
   /** What the host announced in `hello`; the defaults before it. */
   limits: Limits = DEFAULT_LIMITS;
   #nextId = 1;
@@ -55,9 +60,8 @@ export class GuestSession {
     const read = readFrame(new Uint8Array(buffer), this.limits.max_frame_bytes);
     if (!read.ok) {
       const { id, code, message } = read.refusal;
-      // Without an id there is nobody to answer: the conversation is broken.
-      if (id === undefined) throw new ZkguestError(code, message);
-      return this.#error(id, code, message);
+      // Without a readable id the error answers id 0, which no request has (SPEC.md §3.4): the host then ends the run.
+      return this.#error(id ?? 0, code, message);
     }
     const f = read.frame;
     switch (f.kind) {
@@ -82,8 +86,8 @@ export class GuestSession {
     this.#phase = "idle";
     this.#version = chosen.right;
     this.limits = body.limits;
-    // The answer to hello carries this side's highest version (SPEC.md §8).
-    return writeFrame("ok", id, PROTOCOL_VERSION, 1, () => {
+    // The answer to hello carries the chosen version (SPEC.md §8).
+    return writeFrame("ok", id, chosen.right, 1, () => {
       name("value");
       map(2);
       name("guest");
@@ -112,8 +116,21 @@ export class GuestSession {
       this.#phase = "idle";
       return frame;
     };
-    const result = run();
-    return isThenable(result) ? Promise.resolve(result).then(finish) : finish(result as T);
+    // A ZkguestError the controller let through (a host error from fs.*, say) is answered as an
+    // `error` carrying its code: the host learns the code, as SPEC.md §2 and CONFORMANCE.md §1.3
+    // ask. Any other exception escapes: the host reports it as guest_error with its stack.
+    const refuse = (e: unknown): ArrayBuffer => {
+      this.#phase = "idle";
+      if (e instanceof ZkguestError) return this.#error(id, e.code, e.message);
+      throw e;
+    };
+    let result: T | Promise<T>;
+    try {
+      result = run();
+    } catch (e) {
+      return refuse(e);
+    }
+    return isThenable(result) ? Promise.resolve(result).then(finish, refuse) : finish(result as T);
   }
 
   #witnessesDone(id: number, returned: readonly Witness[] | void): ArrayBuffer {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decode, encode, frame, type Message } from "@zkguest/protocol";
+import { decode, encode, frame, fromHex, type Message } from "@zkguest/protocol";
 import { defineController, fs, log, ready, serve, ZkguestError, type ControllerSpec, type ProofResult } from "../src/index.js";
 import { FakeHost, LIMITS } from "./fake-host.js";
 
@@ -31,12 +31,15 @@ describe("guest SDK: the conversation (SPEC.md §2)", () => {
   it("answers hello with the negotiated version: highest common major, lower minor", async () => {
     const host = serving({});
     const answer = await host.hello([[1, 9], [7, 0]]);
-    expect(answer).to.deep.equal({ v: [1, 0], id: 1, kind: "ok", body: { value: { guest: "zkguest-guest-sdk/0.1.0", version: [1, 0] } } });
+    expect(answer).to.deep.equal({ v: [1, 1], id: 1, kind: "ok", body: { value: { guest: "zkguest-guest-sdk/0.1.0", version: [1, 1] } } });
+    // A 1.0 host gets 1.0, in the answer's envelope too.
+    const older = await serving({}).hello([[1, 0]]);
+    expect(older).to.deep.include({ v: [1, 0], body: { value: { guest: "zkguest-guest-sdk/0.1.0", version: [1, 0] } } });
   });
 
   it("refuses hello with no common major naming both sides, then does nothing else", async () => {
     const host = serving({ getWitnesses: () => void log.info("must not run") });
-    expect(errorOf(await host.hello([[2, 0], [3, 1]]))).to.deep.equal({ code: "unsupported_version", message: "peer offers 2.0, 3.1; this side speaks 1.0: no common major version" });
+    expect(errorOf(await host.hello([[2, 0], [3, 1]]))).to.deep.equal({ code: "unsupported_version", message: "peer offers 2.0, 3.1; this side speaks 1.1: no common major version" });
     expect(errorOf(await host.send("witness.get", { args: null })).code).to.equal("invalid_state");
     expect(host.requests).to.deep.equal([]);
   });
@@ -61,7 +64,7 @@ describe("guest SDK: the conversation (SPEC.md §2)", () => {
       const host = serving({ getWitnesses });
       await host.hello();
       expect((await host.send("witness.get", { args: 1 })).kind).to.equal("ok");
-      expect(host.requests).to.deep.equal([{ v: [1, 0], id: 1, kind: "witness.ready", body: { witnesses: [data(1)] } }]);
+      expect(host.requests).to.deep.equal([{ v: [1, 1], id: 1, kind: "witness.ready", body: { witnesses: [data(1)] } }]);
     }
   });
 
@@ -152,11 +155,13 @@ describe("guest SDK: the conversation (SPEC.md §2)", () => {
     wrongId.answer = () => ({ value: null });
     (globalThis as { __zkguest_call?: unknown }).__zkguest_call = () => encode(frame("ok", 99, { value: null })).slice().buffer;
     await wrongId.hello();
-    const err = await wrongId.send("witness.get", { args: null }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(ZkguestError).with.property("code", "malformed_frame");
+    // The broken answer fails the SDK call; the controller lets it through, so witness.get is answered with its code (SPEC.md §2).
+    const answer = await wrongId.send("witness.get", { args: null });
+    expect(answer).to.deep.include({ kind: "error", id: 2 });
+    expect((answer.body as { code: string }).code).to.equal("malformed_frame");
   });
 
-  it("answers a refused host frame with its id when it can be read, and throws when it cannot", async () => {
+  it("answers a refused host frame with its id when it can be read, and with id 0 when it cannot", async () => {
     const host = serving({});
     await host.hello();
     const badBody = encode(frame("witness.get", 5, { args: null })).slice();
@@ -167,8 +172,10 @@ describe("guest SDK: the conversation (SPEC.md §2)", () => {
     expect(errorOf(await host.sendBytes(unknown)).code).to.equal("unknown_kind");
     const fromGuestSide = encode(frame("log", 7, { level: "info", message: "hi" }));
     expect(errorOf(await host.sendBytes(fromGuestSide)).code).to.equal("invalid_state");
-    const err = await host.sendBytes(new Uint8Array([0x93, 1, 2])).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(ZkguestError).with.property("code", "malformed_frame");
+    // A fault inside the value (a duplicate key in the body) leaves the id readable (SPEC.md §3.4).
+    const duplicate = fromHex("84a4626f647982a461726773c0a461726773c0a2696408a46b696e64ab7769746e6573732e676574a176920101");
+    expect(await host.sendBytes(duplicate)).to.deep.include({ id: 8, kind: "error" });
+    expect(await host.sendBytes(new Uint8Array([0x93, 1, 2]))).to.deep.include({ id: 0, kind: "error", body: { code: "malformed_frame", message: "byte 1: a container declares 3 items but 2 bytes remain" } });
   });
 });
 

@@ -66,7 +66,8 @@ function sameVerdict(bytes: Uint8Array): void {
   const hex = toHex(bytes);
   if (reference._tag === "Left") {
     expect(ours.ok, `${hex}: the reference refuses with ${reference.left.code}: ${reference.left.message}`).to.equal(false);
-    if (!ours.ok) expect(ours.refusal.code, `${hex}: ${reference.left.message} / ${ours.refusal.message}`).to.equal(reference.left.code);
+    // The same code, answered with the same id (SPEC.md §3.4), or neither reads one.
+    if (!ours.ok) expect({ code: ours.refusal.code, id: ours.refusal.id }, `${hex}: ${reference.left.message} / ${ours.refusal.message}`).to.deep.equal({ code: reference.left.code, id: reference.left.id });
   } else {
     expect(ours.ok ? ours.frame : ours.refusal, hex).to.deep.equal(reference.right);
   }

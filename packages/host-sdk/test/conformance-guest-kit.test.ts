@@ -78,6 +78,13 @@ describe("conformance: the guest kit", function () {
       expect(row(results, `file error ${laterMinorCode()}`).detail).to.equal("6 operations, each caught internal");
     });
 
+    it("examples/hello-js passes: a file error it lets through is answered as error carrying the host's code (surfaced)", async () => {
+      const hello = (await QuickJsEngine.create()).load(await bundleController("examples/hello-js/controller.ts"));
+      const results = runGuestKit(hello);
+      expect(failures(results)).to.deep.equal([]);
+      expect(row(results, "file error not_found").detail).to.equal("the guest answered error not_found");
+    });
+
     it("the C ABI layer (the C conformance controller) passes every scenario", function () {
       requireClang(this);
       const results = runGuestKit(new WasmEngine().load(referenceGuestWasm()));

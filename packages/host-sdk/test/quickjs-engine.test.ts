@@ -18,7 +18,7 @@ describe("QuickJS engine: JS guests through the protocol", function () {
   it("runs the hello-js example: logs, witnesses from args, proof stored at /var/share/proof.bin", async () => {
     const guest = engine.load(await bundleController("examples/hello-js/controller.ts"));
     const { host, conversation } = start(guest);
-    expect(okValue(conversation.hello())).to.deep.equal({ guest: "zkguest-guest-sdk/0.1.0", version: [1, 0] });
+    expect(okValue(conversation.hello())).to.deep.equal({ guest: "zkguest-guest-sdk/0.1.0", version: [1, 1] });
     expect(okValue(conversation.witnessGet({ numbers: [1, 2, 3.5] }))).to.equal(null);
     const ready = host.requests.find((m) => m.kind === "witness.ready");
     expect(ready?.body).to.deep.equal({ witnesses: [{ type: "data", data: utf8('{"numbers":[1,2,3.5],"sum":6.5}') }] });
@@ -36,7 +36,7 @@ describe("QuickJS engine: JS guests through the protocol", function () {
     const { host, conversation } = start(guest);
     const refused = conversation.hello([[2, 0]]);
     expect(refused.kind).to.equal("error");
-    expect(refused.body).to.deep.equal({ code: "unsupported_version", message: "peer offers 2.0; this side speaks 1.0: no common major version" });
+    expect(refused.body).to.deep.equal({ code: "unsupported_version", message: "peer offers 2.0; this side speaks 1.1: no common major version" });
     expect(conversation.witnessGet({ numbers: [1] }).body).to.include({ code: "invalid_state" });
     expect(host.requests).to.deep.equal([]);
     conversation.instance.dispose();
@@ -136,7 +136,8 @@ describe("QuickJS engine: JS guests through the protocol", function () {
     host.failing.set("fs.store", "quota_exceeded");
     conversation.hello();
     conversation.witnessGet({ numbers: [] });
-    expect(() => conversation.proofResult({ success: true, proof: new Uint8Array(1), args: null })).to.throw(GuestFailure, "ZkguestError: [quota_exceeded] fs.store failed on purpose");
+    // The SDK answers the request with an error carrying the host's code (SPEC.md §2).
+    expect(conversation.proofResult({ success: true, proof: new Uint8Array(1), args: null })).to.deep.include({ kind: "error", body: { code: "quota_exceeded", message: "fs.store failed on purpose" } });
     conversation.instance.dispose();
   });
 

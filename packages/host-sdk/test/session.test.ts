@@ -203,6 +203,11 @@ describe("session: one phase of one run", function () {
       expect(witness(guest, null).error?.message).to.equal("the guest answered witness.get (id 2) with a response to id 77");
     });
 
+    it("an error answering id 0 (the guest could not read the request's id) ends the phase with the guest's code", () => {
+      const guest = new FakeGuest((_h, m) => (m.kind === "hello" ? okHello(m) : encode(frame("error", 0, { code: "malformed_frame", message: "byte 1: truncated" }))));
+      expect(witness(guest, null).error).to.deep.include({ code: "malformed_frame", message: "the guest could not read the witness.get request: byte 1: truncated" });
+    });
+
     it("announces the run's limits in hello and writes the agreed version in every frame", () => {
       let hello: Message | undefined;
       const guest = new FakeGuest((host, m) => {
@@ -211,11 +216,11 @@ describe("session: one phase of one run", function () {
           return okHello(m);
         }
         const answer = decode(host(readyFrame));
-        expect(E.isRight(answer) && answer.right.v).to.deep.equal([1, 0]);
+        expect(E.isRight(answer) && answer.right.v).to.deep.equal([1, 0]); // a 1.0 guest: the 1.1 host writes 1.0
         return okNil(m);
       });
       expect(witness(guest, null).error).to.equal(undefined);
-      expect(hello?.body).to.deep.include({ offer: [[1, 0]], host: "zkguest-host/0.1.0" });
+      expect(hello?.body).to.deep.include({ offer: [[1, 1]], host: "zkguest-host/0.1.0" });
       expect((hello as Frame<"hello">).body.limits).to.deep.include({ max_frame_bytes: LIMITS.maxFrameBytes, time_ms: LIMITS.timeMs, quota_files: LIMITS.quotaFiles });
     });
   });

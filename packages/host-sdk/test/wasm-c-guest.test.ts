@@ -62,7 +62,7 @@ describe("wasm engine: the C example guest", function () {
     const args: Value = { block: 123456, chain: "ethereum", keys: [1, -2, "x"], ratio: 0.5 };
 
     expect(send(instance, hello([[2, 0], [1, 7]]))).to.deep.equal(
-      frame("ok", 1, { value: { guest: "zkguest-c-example/0.1.0", version: [1, 0] } }),
+      frame("ok", 1, { value: { guest: "zkguest-c-example/0.1.0", version: [1, 1] } }),
     );
 
     expect(send(instance, frame("witness.get", 2, { args }))).to.deep.equal(frame("ok", 2, { value: null }));
@@ -86,7 +86,7 @@ describe("wasm engine: the C example guest", function () {
   it("answers unsupported_version when the offer has no major 1", function () {
     const instance = guest.instantiate(new ScriptedHost().handler, DEFAULT_ENGINE_LIMITS);
     expect(send(instance, hello([[2, 0], [3, 1]]))).to.deep.equal(
-      frame("error", 1, { code: "unsupported_version", message: "peer offers 2.0, 3.1; this side speaks 1.0: no common major version" }),
+      frame("error", 1, { code: "unsupported_version", message: "peer offers 2.0, 3.1; this side speaks 1.1: no common major version" }),
     );
   });
 

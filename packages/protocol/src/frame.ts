@@ -2,10 +2,11 @@ import { either as E } from "fp-ts";
 import * as t from "io-ts";
 import { failure, type ErrorCode, type Failure } from "./errors.js";
 import { DEFAULT_LIMITS } from "./limits.js";
-import { BODIES, isKind, VALUE_FIELDS, type Body, type Frame, type Kind, type Message } from "./messages.js";
+import { BODIES, BODY_RULES, floatRefusedAt, isKind, type Body, type Frame, type Kind, type Message } from "./messages.js";
 import { IdC } from "./values.js";
 import { formatVersion, PROTOCOL_VERSION, SUPPORTED_VERSIONS, VersionC, type Version } from "./version.js";
-import { readMessagePack, type FloatPath } from "./wire/reader.js";
+import { readableId } from "./wire/frame-id.js";
+import { readMessagePack } from "./wire/reader.js";
 import { encodeFrame } from "./wire/writer.js";
 
 /** A decode failure; `id` is set when the frame's request id could be read, so the peer can answer it. */
@@ -61,11 +62,6 @@ function describeValue(u: unknown): string {
   return String(u);
 }
 
-function matchesValueField(path: FloatPath, allowed: readonly (readonly string[])[]): boolean {
-  // path[0] is "body"; a float is allowed anywhere inside one of the Value fields.
-  return allowed.some((field) => field.length <= path.length - 1 && field.every((k, i) => k === "*" ? typeof path[i + 1] === "number" : k === path[i + 1]));
-}
-
 function isMap(u: unknown): u is Record<string, unknown> {
   return typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array);
 }
@@ -82,7 +78,8 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): E.Either
     return reject("frame_too_large", `frame is ${bytes.length} bytes, the limit is ${maxFrameBytes}`);
   }
   const read = readMessagePack(bytes);
-  if (!read.ok) return reject("malformed_frame", read.why);
+  // A fault inside the value does not hide an id that can still be read (SPEC.md §3.4).
+  if (!read.ok) return reject("malformed_frame", read.why, readableId(bytes));
   const raw = read.value;
   if (!isMap(raw)) return reject("malformed_frame", "a frame must be a map with keys v, id, kind, body");
 
@@ -102,11 +99,10 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): E.Either
   const body = (BODIES[kind] as t.Mixed).decode(raw.body);
   if (E.isLeft(body)) return reject("malformed_frame", `${kind} ${describeValidationError(body.left, "body")}`, id);
 
-  const allowed = VALUE_FIELDS[kind] ?? [];
-  for (const path of read.floats) {
-    if (path[0] !== "body" || !matchesValueField(path, allowed)) {
-      return reject("malformed_frame", `${kind} ${path.join(".")}: a float where an integer is required`, id);
-    }
-  }
+  const rule = (BODY_RULES[kind] as ((b: unknown) => string | undefined) | undefined)?.(body.right);
+  if (rule !== undefined) return reject("malformed_frame", `${kind} body: ${rule}`, id);
+
+  const float = read.floats.find((path) => floatRefusedAt(kind, path));
+  if (float !== undefined) return reject("malformed_frame", `${kind} ${float.join(".")}: a float where an integer is required`, id);
   return E.right({ body: body.right, id, kind, v } as Message);
 }

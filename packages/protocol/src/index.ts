@@ -5,7 +5,7 @@ export * from "./version.js";
 export * from "./limits.js";
 export * from "./messages.js";
 export { encode, decode, frame, describeValidationError, type ProtocolError, type DecodeOptions } from "./frame.js";
-export { readMessagePack, encodeFrame, encodeUtf8, decodeUtf8, type FloatPath, type ReadResult } from "./wire/index.js";
+export { readMessagePack, readableId, encodeFrame, encodeUtf8, decodeUtf8, type FloatPath, type ReadResult } from "./wire/index.js";
 // Host side only (not in the wire entry guests bundle): bounds checked before reading untrusted files.
 export { scanMessagePack, type ScanBounds } from "./wire/scan.js";
 export { toHex, fromHex } from "./hex.js";

@@ -1,8 +1,8 @@
 import * as t from "io-ts";
 import { ErrorCodeC, type Failure } from "./errors.js";
 import { LimitsC } from "./limits.js";
-import { BytesC, FieldsC, UIntC, ValueC, type Value } from "./values.js";
-import { struct, taggedUnion } from "./struct.js";
+import { BytesC, FieldsC, IdC, UIntC, ValueC, type Value } from "./values.js";
+import { struct, StructType, taggedUnion, TaggedUnionType } from "./struct.js";
 import { VersionC, type Version } from "./version.js";
 
 // Every message body, one codec each (SPEC.md §5). The TypeScript types are derived from these
@@ -72,7 +72,8 @@ export const GUEST_REQUESTS = {
   "witness.ready": struct("witness.ready", { witnesses: t.array(WitnessC) }),
   "fs.store": struct("fs.store", { path: t.string, data: BytesC, mode: StoreModeC }),
   "fs.read": struct("fs.read", { path: t.string }, { offset: UIntC, length: UIntC }),
-  "fs.list": struct("fs.list", { path: t.string }),
+  /** `offset` and `length` (1.1) page through a large directory, as fs.read's do through a file. */
+  "fs.list": struct("fs.list", { path: t.string }, { offset: UIntC, length: UIntC }),
   "fs.stat": struct("fs.stat", { path: t.string }),
   "fs.remove": struct("fs.remove", { path: t.string }),
   "fs.mkdir": struct("fs.mkdir", { path: t.string }, { parents: t.boolean }),
@@ -127,14 +128,55 @@ export const RESULTS = {
 export type Result<K extends RequestKind> = t.TypeOf<(typeof RESULTS)[K]>;
 
 /**
- * Paths (below `body`) of the fields that hold free-form Values: the only places where a float
- * may appear on the wire (SPEC.md §3). `*` matches any array index.
+ * Rules about a body that its fields' codecs cannot say alone, checked after them (SPEC.md §5):
+ * a sentence naming the broken rule, or undefined.
  */
-export const VALUE_FIELDS: Partial<Record<Kind, readonly (readonly string[])[]>> = {
-  "witness.get": [["args"]],
-  "proof.result": [["args"], ["logs", "*", "fields"]],
-  log: [["fields"]],
-  ok: [["value"]],
+export const BODY_RULES: { readonly [K in Kind]?: (body: Body<K>) => string | undefined } = {
+  "proof.result": (b) => {
+    if (b.success && b.proof === undefined) return "success is true but there is no proof (proof is present if and only if success is true)";
+    if (!b.success && b.proof !== undefined) return "success is false but a proof is present (proof is present if and only if success is true)";
+    if (b.success && b.error !== undefined) return "success is true but an error is present (error is present if and only if success is false)";
+    if (!b.success && b.error === undefined) return "success is false but there is no error (error is present if and only if success is false)";
+    return undefined;
+  },
 };
+
+/** The codecs whose values are integers: where a float on the wire is refused. */
+const INTEGER_CODECS: readonly t.Mixed[] = [UIntC, IdC, VersionC];
+
+/**
+ * Whether a float at `path` (keys and indexes from the frame's root) sits where this version
+ * defines an integer, and so must be refused (SPEC.md §3.3): the envelope's `id` and `v`, and
+ * integer fields of the kind's body, found by walking its codecs. A float inside a Value field,
+ * or under a key this version does not define (which a later minor may add, SPEC.md §8), is not.
+ */
+export function floatRefusedAt(kind: Kind, path: readonly (string | number)[]): boolean {
+  const [root, ...rest] = path;
+  if (root === "id" || root === "v") return true;
+  if (root !== "body") return false;
+  let codec: t.Mixed | undefined = BODIES[kind] === ErrorBodyC ? ErrorShapeC : BODIES[kind];
+  for (const step of rest) {
+    if (codec === undefined || codec === ValueC || codec === FieldsC) return false;
+    if (INTEGER_CODECS.includes(codec)) return true;
+    codec = fieldCodec(codec, step);
+  }
+  return codec !== undefined && codec !== ValueC && codec !== FieldsC;
+}
+
+/** The codec of `step` inside `codec`; undefined for a key it does not define. */
+function fieldCodec(codec: t.Mixed, step: string | number): t.Mixed | undefined {
+  if (codec === ErrorBodyC) return fieldCodec(ErrorShapeC, step);
+  if (codec instanceof StructType) {
+    const fields = { ...(codec.required as t.Props), ...(codec.optional as t.Props) };
+    return typeof step === "string" && Object.prototype.hasOwnProperty.call(fields, step) ? fields[step] : undefined;
+  }
+  if (codec instanceof t.ArrayType) return typeof step === "number" ? (codec.type as t.Mixed) : undefined;
+  if (codec instanceof TaggedUnionType) {
+    // Which member applies is not known from a path: a key that is an integer in any member counts.
+    const found = Object.values(codec.members as Record<string, t.Mixed>).map((m) => fieldCodec(m, step)).filter((c) => c !== undefined);
+    return found.find((c) => INTEGER_CODECS.includes(c!)) ?? found[0];
+  }
+  return undefined;
+}
 
 export type { Value };

@@ -9,7 +9,7 @@ import { failure, type Failure } from "./zkguest-error.js";
 export type Version = readonly [major: number, minor: number];
 
 /** The version this implementation speaks. */
-export const PROTOCOL_VERSION: Version = [1, 0];
+export const PROTOCOL_VERSION: Version = [1, 1];
 
 /** Every version this implementation can speak, highest minor per major. */
 export const SUPPORTED_VERSIONS: readonly Version[] = [PROTOCOL_VERSION];

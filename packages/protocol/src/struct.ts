@@ -62,9 +62,19 @@ export function struct<R extends t.Props, O extends t.Props = {}>(name: string, 
  * member the tag names, instead of trying each member in turn as t.union does (which builds and
  * discards the errors of every member tried before the right one).
  */
-export function taggedUnion<Tag extends string, M extends Record<string, t.Mixed>>(name: string, tag: Tag, members: M): t.Type<t.TypeOf<M[keyof M]>, t.TypeOf<M[keyof M]>, unknown> {
-  const tags = Object.keys(members);
-  return new t.Type<t.TypeOf<M[keyof M]>, t.TypeOf<M[keyof M]>, unknown>(
+export function taggedUnion<Tag extends string, M extends Record<string, t.Mixed>>(name: string, tag: Tag, members: M): TaggedUnionType<M> {
+  return new TaggedUnionType(name, tag, members);
+}
+
+export class TaggedUnionType<M extends Record<string, t.Mixed>> extends t.Type<t.TypeOf<M[keyof M]>, t.TypeOf<M[keyof M]>, unknown> {
+  readonly _tag = "TaggedUnionType" as const;
+  constructor(
+    name: string,
+    tag: string,
+    readonly members: M,
+  ) {
+    const tags = Object.keys(members);
+    super(
     name,
     (u): u is t.TypeOf<M[keyof M]> => isMap(u) && typeof u[tag] === "string" && Object.prototype.hasOwnProperty.call(members, u[tag]) && members[u[tag] as string]!.is(u),
     (u, c) => {
@@ -76,5 +86,6 @@ export function taggedUnion<Tag extends string, M extends Record<string, t.Mixed
       return members[which]!.validate(u, c);
     },
     t.identity,
-  );
+    );
+  }
 }

@@ -89,3 +89,17 @@ export const ValueC = new t.Type<Value, Value, unknown>(
 /** A map of string keys to Values (log fields, for instance). */
 export const FieldsC = t.record(t.string, ValueC);
 export type Fields = t.TypeOf<typeof FieldsC>;
+
+/**
+ * The first integer literal in a JSON text that lies beyond ±(2^53-1), where JSON.parse would
+ * round it (SPEC.md §4.1: such integers travel as decimal strings); undefined when there is
+ * none. Literals with a fraction or an exponent are floats by the writer's choice and are left
+ * alone.
+ */
+export function unsafeIntegerLiteral(json: string): string | undefined {
+  for (const [token] of json.matchAll(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g)) {
+    if (token.startsWith('"') || /[.eE]/.test(token)) continue;
+    if (!Number.isSafeInteger(Number(token))) return token;
+  }
+  return undefined;
+}

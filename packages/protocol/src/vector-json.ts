@@ -10,6 +10,8 @@ export interface GoldenVector {
   readonly value?: unknown;
   /** The error code decoding must fail with: for invalid vectors. */
   readonly error?: string;
+  /** For invalid vectors: the id the refusal answers (SPEC.md §3.4); absent when no id can be read. */
+  readonly id?: number;
   /** The receiver's max_frame_bytes the vector assumes, when not the default. */
   readonly max_frame_bytes?: number;
 }

@@ -13,6 +13,9 @@ import {
   type Kind,
   ValueC,
   type ProtocolError,
+  floatRefusedAt,
+  readableId,
+  unsafeIntegerLiteral,
 } from "../src/index.js";
 import { anyMessageArb, messageArb } from "./arbitraries.js";
 
@@ -59,6 +62,49 @@ describe("protocol frames", () => {
         }),
         { numRuns: 300 },
       );
+    });
+  });
+
+  describe("readable ids (SPEC.md §3.4)", () => {
+    it("reads the id of every valid frame", () => {
+      fc.assert(fc.property(anyMessageArb, (m) => readableId(encode(m)) === m.id), { numRuns: 300 });
+    });
+
+    it("reads it through faults inside the value, not through broken structure", () => {
+      const dup = (inner: string) => fromHex(`84a4626f6479${inner}a2696409a46b696e64a766732e73746174a176920101`);
+      expect(readableId(dup("82a470617468a141a470617468a142"))).to.equal(9); // duplicate body key
+      expect(readableId(dup("81a470617468d40101"))).to.equal(9); // ext
+      expect(readableId(dup("81a470617468a2c328"))).to.equal(9); // invalid UTF-8
+      expect(readableId(dup(`81a470617468${"91".repeat(40)}c0`))).to.equal(9); // too deep
+      expect(readableId(dup("81a470617468c1"))).to.equal(undefined); // 0xc1: no value to step over
+      expect(readableId(dup("81a470617468a141").subarray(0, 20))).to.equal(undefined); // truncated
+      expect(readableId(fromHex("83a2696401a2696402a46b696e64a0"))).to.equal(undefined); // two ids
+      expect(readableId(fromHex("81a26964cbbff0000000000000"))).to.equal(undefined); // id -1.0
+      expect(readableId(fromHex("81a26964cf0000000100000000"))).to.equal(undefined); // id 2^32
+      expect(readableId(fromHex("81d902696407"))).to.equal(7); // a str8 key: not canonical, still "id"
+    });
+  });
+
+  describe("big integers (SPEC.md §4.1)", () => {
+    it("finds integer literals JSON.parse would round, not strings, floats or safe integers", () => {
+      expect(unsafeIntegerLiteral('{"wei": 1000000000000000000000}')).to.equal("1000000000000000000000");
+      expect(unsafeIntegerLiteral("[-9007199254740992]")).to.equal("-9007199254740992");
+      expect(unsafeIntegerLiteral('{"wei": "1000000000000000000000", "f": 1e30, "g": 2.5, "max": 9007199254740991, "s": "a\\"9007199254740993"}')).to.equal(undefined);
+    });
+  });
+
+  describe("floats where a later minor may put them (SPEC.md §3.3)", () => {
+    it("refuses floats at this version's integer fields only", () => {
+      expect(floatRefusedAt("fs.read", ["body", "offset"])).to.equal(true);
+      expect(floatRefusedAt("hello", ["body", "limits", "max_frame_bytes"])).to.equal(true);
+      expect(floatRefusedAt("hello", ["body", "offer", 0, 1])).to.equal(true);
+      expect(floatRefusedAt("fs.list", ["id"])).to.equal(true);
+      expect(floatRefusedAt("hello", ["body", "limits", "max_widgets"])).to.equal(false);
+      expect(floatRefusedAt("fs.read", ["body", "weight"])).to.equal(false);
+      expect(floatRefusedAt("fs.read", ["trace"])).to.equal(false);
+      expect(floatRefusedAt("witness.ready", ["body", "witnesses", 0, "weight"])).to.equal(false);
+      expect(floatRefusedAt("proof.result", ["body", "logs", 0, "fields"])).to.equal(false);
+      expect(floatRefusedAt("ok", ["body", "value", "size"])).to.equal(false);
     });
   });
 
@@ -144,7 +190,7 @@ describe("protocol frames", () => {
 
     it("names both versions on a major mismatch and keeps the id", () => {
       const e = decodeError(raw({ v: [2, 0], id: 7, kind: "log", body: { level: "info", message: "x" } }));
-      expect(e).to.deep.equal({ code: "unsupported_version", message: "frame is version 2.0, this peer speaks 1.0", id: 7 });
+      expect(e).to.deep.equal({ code: "unsupported_version", message: "frame is version 2.0, this peer speaks 1.1", id: 7 });
     });
 
     it("accepts a higher minor and drops fields it does not know", () => {

@@ -27,7 +27,7 @@ describe("golden vectors (protocol/vectors)", () => {
           const got = decode(bytes, v.max_frame_bytes ? { maxFrameBytes: v.max_frame_bytes } : {});
           if (v.error) {
             expect(E.isLeft(got), "decoding must fail").to.equal(true);
-            if (E.isLeft(got)) expect(got.left.code).to.equal(v.error);
+            if (E.isLeft(got)) expect({ code: got.left.code, id: got.left.id }).to.deep.equal({ code: v.error, id: v.id });
             return;
           }
           if (E.isLeft(got)) throw new Error(`decode failed: ${got.left.code}: ${got.left.message}`);

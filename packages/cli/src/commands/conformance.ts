@@ -1,6 +1,6 @@
 import { Host, QuickJsEngine, WasmEngine, type LoadedGuest } from "@zkguest/host-sdk";
-import { allPassed, formatTable, hostKitResults, runGuestKit, runOnHost, type CheckResult } from "@zkguest/host-sdk/conformance";
-import { ZkguestError, type Value } from "@zkguest/protocol";
+import { allPassed, formatTable, hostKitResults, runGuestKit, runOnHost, tally, type CheckResult } from "@zkguest/host-sdk/conformance";
+import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -58,13 +58,15 @@ async function hostKit(argv: string[], io: CliIO): Promise<number> {
 
 function print(io: CliIO, title: string, results: readonly CheckResult[], json: boolean): number {
   const passed = allPassed(results);
-  if (json) printJson(io.stdout, { title, passed, results }, 2);
+  if (json) printJson(io.stdout, { title, passed, counts: tally(results), results }, 2);
   else printLines(io.stdout, [title, "", ...formatTable(results).split("\n")]);
   return passed ? EXIT_OK : EXIT_FAILED;
 }
 
 function jsonArgs(text: string | undefined): Value {
   if (text === undefined) return null;
+  const big = unsafeIntegerLiteral(text);
+  if (big !== undefined) throw new ZkguestError("malformed_frame", `conformance guest: --args holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
   try {
     return JSON.parse(text) as Value;
   } catch (err) {

@@ -1,5 +1,5 @@
 import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
-import type { Value } from "@zkguest/protocol";
+import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
@@ -71,6 +71,8 @@ export const runCommand: Command = async (argv, io) => {
 
 /** The request's arguments: any JSON value (a protocol Value). */
 function parseJsonArgs(text: Buffer): Value {
+  const big = unsafeIntegerLiteral(text.toString("utf8"));
+  if (big !== undefined) throw new ZkguestError("malformed_frame", `run: --args holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
   try {
     return JSON.parse(text.toString("utf8")) as Value;
   } catch (err) {

@@ -1,7 +1,8 @@
 import type { Fields, LogLevel, Value } from "@zkguest/protocol";
 
 /**
- * The conformance controller contract: what a guest does, when the witness step's arguments ask
+ * The conformance controller contract, as protocol/CONFORMANCE.md defines it for implementers
+ * in any language (this module follows that text): what a guest does, when the witness step's arguments ask
  * for it, so that the kits can see inside it. A guest built on an SDK cannot be made to touch
  * its disk from outside; a conformance controller (examples/conformance-guest holds one in C
  * and one in TypeScript) cooperates through its arguments and reports through its logs.

@@ -1,5 +1,5 @@
 import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
-import { decode, formatVersion, GUEST_REQUEST_KINDS, HelloReplyC, readMessagePack, type Body, type ErrorCode, type Value } from "@zkguest/protocol";
+import { formatVersion, GUEST_REQUEST_KINDS, HelloReplyC, type Body, type ErrorCode, type Value } from "@zkguest/protocol";
 import type { LoadedGuest } from "../engine/engine.js";
 import { contractArgs, FS_OPS, OP_OK, OP_REPORT, opReports, type OpReport } from "./contract.js";
 import { Conversation, describeReply, type ConversationOptions, type Reply } from "./conversation.js";
@@ -279,20 +279,16 @@ class GuestKit {
   }
 
   /**
-   * An invalid vector as a host request, after hello. It must be refused with the vector's code.
-   * When the id can be read (the reference decoder reads one, and it is not itself the broken
-   * part, as a float id is), the error must answer it; when it cannot, the conversation is
-   * broken (SPEC.md §3.3) and the guest may answer the error or stop. A frame of a guest-to-host
-   * kind whose body is what is wrong may also be refused as invalid_state: a guest need not
-   * know the bodies of requests it never receives (the kit's one leniency beyond the table).
+   * An invalid vector as a host request, after hello. It must be refused with the vector's code,
+   * answering the id the vector says can be read (SPEC.md §3.4), or id 0 when none can (a guest
+   * that stops instead is let through: a 1.0 guest may). A frame of a guest-to-host kind may
+   * also be refused as invalid_state: a guest need not read the bodies of requests it never
+   * receives (the kit's one leniency beyond the table).
    */
   invalidFrame(vector: Vector): CheckResult {
     const name = `invalid frame: ${vector.name}`;
     const code = vector.error!;
-    const ref = decode(vector.bytes);
-    const read = readMessagePack(vector.bytes);
-    const idIsFloat = read.ok && read.floats.some((p) => p.length === 1 && p[0] === "id");
-    const id = ref._tag === "Left" && !idIsFloat ? ref.left.id : undefined;
+    const id = vector.id;
     const guestKind = (GUEST_REQUEST_KINDS as readonly string[]).includes(claimedKind(vector.bytes) ?? "");
     const allowed = [code, ...(code === "malformed_frame" && id !== undefined && guestKind ? ["invalid_state"] : [])];
     return this.converse({}, (c) => {
@@ -302,8 +298,11 @@ class GuestKit {
       if (c.host.requests > 0) return fail(name, `the guest acted on it: it sent ${c.host.requests} request(s)`);
       if (r.kind === "failed" && id === undefined) return pass(name, `no readable id; the guest stopped: ${r.message}`);
       if (r.kind !== "error" || !allowed.includes(r.code)) return fail(name, `expected error ${allowed.join(" or ")}, got ${describeReply(r)}`);
-      if (id !== undefined && r.id !== id) return fail(name, `answered id ${r.id}; the frame's id ${id} can be read and must be answered`);
-      return verdict(name, c, `error ${r.code}${id === undefined ? "" : `, id ${id}`}`);
+      const expectedId = id ?? 0;
+      if (r.id !== expectedId) {
+        return fail(name, id === undefined ? `answered id ${r.id}; no id can be read from the frame, so the error answers id 0 (SPEC.md §3.4)` : `answered id ${r.id}; the frame's id ${id} can be read and must be answered (SPEC.md §3.4)`);
+      }
+      return verdict(name, c, `error ${r.code}, id ${expectedId}`);
     });
   }
 

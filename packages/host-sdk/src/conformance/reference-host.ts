@@ -88,7 +88,9 @@ export class ReferenceHost {
     // SPEC.md §2 numbers requests 1, 2, 3, ...; a gap is tolerated (a request refused before the
     // host read it, such as one over max_frame_bytes, may have used an id), a repeat or a step back is not.
     const wrapped = this.lastId === 0xffffffff && m.id >= 1;
-    if (m.id <= this.lastId && !wrapped) this.problems.push(`${m.kind} request has id ${m.id}, not above the previous request's ${this.lastId}`);
+    if (m.id <= this.lastId && !wrapped) {
+      this.problems.push(this.lastId === 0 ? `its first request (${m.kind}) has id 0: request ids start at 1 (SPEC.md §2)` : `${m.kind} request has id ${m.id}, not above the previous request's ${this.lastId}`);
+    }
     this.lastId = m.id;
     this.requests++;
   }

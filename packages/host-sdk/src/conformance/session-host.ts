@@ -20,6 +20,8 @@ export interface SessionHostOptions {
    * host (one that turns invalid_name into ok, or drops a log field) for the kit to catch.
    */
   readonly wrap?: (handler: HostCallHandler) => HostCallHandler;
+  /** Changes the logs proof.result carries (how the tests make a host that reorders or loses them). */
+  readonly proofLogs?: (logs: LogEntry[]) => LogEntry[];
 }
 
 /** What the entrypoint is handed when proving "succeeds" here: no prover runs, the kit checks the host's side of the protocol. */
@@ -42,7 +44,7 @@ export function runOnSessionHost(guest: LoadedGuest, args: Value, options: Sessi
     formatVolume(image, { size: options.diskBytes ?? 16 * 1024 * 1024 });
     const witness = runPhase(wrapped, disk, { phase: "witness", args, limits });
     if (witness.error) return failed(witness, []);
-    const logs = witness.logs.map(logEntry);
+    const logs = (options.proofLogs ?? ((l: LogEntry[]) => l))(witness.logs.map(logEntry));
     const entrypoint = runPhase(wrapped, disk, { phase: "entrypoint", args, limits, proof: { success: true, proof: STAND_IN_PROOF, logs } });
     return entrypoint.error ? failed(entrypoint, witness.logs) : { ok: true, logs: [...witness.logs, ...entrypoint.logs] };
   } finally {

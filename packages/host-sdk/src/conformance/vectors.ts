@@ -14,6 +14,8 @@ export interface Vector {
   readonly value?: unknown;
   /** The code decoding must fail with, for invalid vectors. */
   readonly error?: string;
+  /** For invalid vectors: the id the refusal answers; absent when none can be read (SPEC.md §3.4). */
+  readonly id?: number;
   /** The receiver's max_frame_bytes the vector assumes, when not the default. */
   readonly maxFrameBytes?: number;
 }
@@ -34,6 +36,7 @@ export function loadVectors(file: VectorFile): Vector[] {
     bytes: fromHex(v.hex),
     ...(v.value === undefined ? {} : { value: fromVectorJson(v.value) }),
     ...(v.error === undefined ? {} : { error: v.error }),
+    ...(v.id === undefined ? {} : { id: v.id }),
     ...(v.max_frame_bytes === undefined ? {} : { maxFrameBytes: v.max_frame_bytes }),
   }));
 }

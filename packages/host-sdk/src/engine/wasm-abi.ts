@@ -53,8 +53,9 @@ export class ProtocolPort {
   /** `call(ptr, len)`: sends a guest request; its response becomes pending. */
   call(ptr: number, len: number): number {
     this.memory.check(ptr, len, "zkguest.call");
-    // Outside a host request (during _initialize) the conversation has not started.
-    if (this.response === undefined) return Status.InvalidState;
+    // Outside a host request (during _initialize) the conversation has not started; after
+    // `reply` the request is answered, and the guest may send nothing more for it (SPEC.md §2).
+    if (this.response !== null) return Status.InvalidState;
     this.pending = undefined;
     if (len >>> 0 > this.maxFrameBytes) return Status.FrameTooLarge;
     const response = this.host(this.memory.read(ptr, len, "zkguest.call"));

@@ -36,8 +36,12 @@ export function handleFsRequest(request: FsRequest, disk: LazyDisk, limits: RunL
       const length = Math.min(request.body.length ?? Infinity, limits.maxFrameBytes);
       return E.right(disk.get().readFile(path, { offset: request.body.offset ?? 0, length }));
     }
-    case "fs.list":
-      return E.right(disk.get().list(path).map(statValue));
+    case "fs.list": {
+      // A page of the entries (SPEC.md §5.2): from `offset`, at most `length` of them.
+      const offset = request.body.offset ?? 0;
+      const end = request.body.length === undefined ? undefined : offset + request.body.length;
+      return E.right(disk.get().list(path).slice(offset, end).map(statValue));
+    }
     case "fs.stat":
       return E.right(statValue(disk.get().stat(path)));
     case "fs.remove":

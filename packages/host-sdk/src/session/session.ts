@@ -208,6 +208,8 @@ function send<K extends HostRequestKind>(instance: GuestInstance, requests: Gues
   if (E.isLeft(response)) return E.left({ code: response.left.code, message: `the guest's answer to ${kind} was refused: ${response.left.message}` });
   const m = response.right;
   if (m.kind !== "ok" && m.kind !== "error") return E.left({ code: "invalid_state", message: `the guest answered ${kind} with a ${m.kind} request instead of ok or error` });
+  // Id 0 is no request's: the guest could not read the request's id (SPEC.md §3.4).
+  if (m.kind === "error" && m.id === 0) return E.left({ code: m.body.code, message: `the guest could not read the ${kind} request: ${m.body.message}` });
   if (m.id !== id) return E.left({ code: "invalid_state", message: `the guest answered ${kind} (id ${id}) with a response to id ${m.id}` });
   if (m.kind === "error") return E.left({ code: m.body.code, message: `the guest answered ${kind} with ${m.body.code}: ${m.body.message}` });
   return E.right(m.body.value);

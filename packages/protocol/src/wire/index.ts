@@ -19,3 +19,4 @@ export {
   type SignalInput,
   type SignalValue,
 } from "./circuit-input.js";
+export { readableId } from "./frame-id.js";
