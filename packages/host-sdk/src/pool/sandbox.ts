@@ -54,7 +54,12 @@ export class Sandbox {
       else this.died = message;
     });
     this.exited = new Promise((resolve) => {
-      this.child.once("close", (code, signal) => resolve({ code, signal, died: this.died, stderr: this.stderrTail === "" ? this.stderrHead : `${this.stderrHead}\n...\n${this.stderrTail}` }));
+      const stderr = () => (this.stderrTail === "" ? this.stderrHead : `${this.stderrHead}\n...\n${this.stderrTail}`);
+      this.child.once("close", (code, signal) => resolve({ code, signal, died: this.died, stderr: stderr() }));
+      // A process that could not be started (fork failed: EAGAIN, ENOMEM) never closes: its error is its end.
+      this.child.on("error", (error) => {
+        if (this.child.pid === undefined) resolve({ code: null, signal: null, died: { kind: "died", message: `the sandbox process could not be started: ${error.message}` }, stderr: stderr() });
+      });
     });
     this.unref();
   }
@@ -65,7 +70,8 @@ export class Sandbox {
 
   send(job: JobMessage): void {
     this.ref();
-    this.child.send(job);
+    // A channel that closed meanwhile (the process died) is not an error here: its end is reported by `exited`.
+    this.child.send(job, undefined, {}, () => {});
   }
 
   /** Keeps the host process alive while a job runs. */
