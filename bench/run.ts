@@ -9,6 +9,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> 
   protocol: () => import("./protocol.bench.js"),
   fat16: () => import("./fat16.bench.js"),
   sandbox: () => import("./sandbox.bench.js"),
+  disk: () => import("./disk.bench.js"),
 };
 
 function fmt(n: number | undefined): string {

@@ -64,11 +64,12 @@ export class Mount {
     if (isLeft(parsed)) return parsed;
     const boot = parsed.right;
     const layout = boot.layout;
-    const fatBytes = Buffer.alloc(layout.fatSectorsUsed * layout.bytesPerSector);
+    // Not zeroed: read() fills them whole or throws. The table takes fatBytes over (Fat.decode).
+    const fatBytes = Buffer.allocUnsafeSlow(layout.fatSectorsUsed * layout.bytesPerSector);
     device.read(layout.fatOffsets[0]!, fatBytes);
     const fat = Fat.decode(fatBytes, layout.clusterCount, layout.bytesPerSector);
     const differences: number[] = [];
-    const copyBytes = Buffer.alloc(fatBytes.length);
+    const copyBytes = Buffer.allocUnsafeSlow(fatBytes.length);
     for (const offset of layout.fatOffsets.slice(1)) {
       device.read(offset, copyBytes);
       // The copies are almost always identical: one memcmp instead of decoding and comparing entries.

@@ -23,6 +23,7 @@ import { Mount } from "./mount.js";
 import { joinPath, parsePath, type Component } from "./path.js";
 import { fmt, ok, orThrow, within, type Result } from "./result.js";
 import { displayName } from "./short-name.js";
+import { rememberVerified, takeVerified } from "./verified.js";
 
 /**
  * When changes reach the disk. Every mode writes in the crash-safe order; they differ in when.
@@ -89,6 +90,12 @@ export interface VolumeInfo {
   /** False when the dirty flag was set at open (the last writer did not close it). */
   readonly cleanlyClosed: boolean;
   readonly readOnly: boolean;
+  /**
+   * Whether opening walked the whole volume. A writable open does, unless this process closed
+   * the image cleanly last and nothing has written to it since (see verified.ts); a read-only
+   * open never does.
+   */
+  readonly checkedAtOpen: boolean;
 }
 
 /** `create` fails if the file exists; `overwrite` replaces it atomically; `append` adds to its end. All create it if missing. */
@@ -137,10 +144,12 @@ export class Volume {
   /** Set when a write failed half-way: the in-memory state can no longer be trusted. */
   private failure?: ZkguestError;
   private readonly cleanAtOpen: boolean;
+  private checkedAtOpen = false;
 
   private constructor(
     private readonly mount: Mount,
-    private readonly ownsDevice: boolean,
+    /** The image file, when the volume opened it (and so closes it). */
+    private readonly file: FileBlockDevice | undefined,
     readonly readOnly: boolean,
     private readonly options: OpenOptions,
   ) {
@@ -151,22 +160,39 @@ export class Volume {
    * Opens an image file (a bare FAT-16 volume, or an MBR image with a FAT-16 partition) or a
    * BlockDevice. Opening for writing first checks the whole volume and refuses one whose damage
    * writing could spread (`corrupt_volume`); it then sets the dirty flags, reclaims lost clusters
-   * a crash may have left, and makes the FAT copies identical again.
+   * a crash may have left, and makes the FAT copies identical again. The check is skipped for an
+   * image file this process closed cleanly and nobody has written since (see verified.ts).
    */
   static open(target: string | BlockDevice, options: OpenOptions = {}): Volume {
     const readOnly = options.readOnly ?? false;
-    const device = typeof target === "string" ? FileBlockDevice.open(target, readOnly) : target;
+    const file = typeof target === "string" ? FileBlockDevice.open(target, readOnly) : undefined;
+    const device = file ?? (target as BlockDevice);
     try {
-      const volume = new Volume(orThrow(Mount.open(device, true)), typeof target === "string", readOnly, options);
+      const volume = new Volume(orThrow(Mount.open(device, true)), file, readOnly, options);
       if (!readOnly) volume.beginWriting();
       return volume;
     } catch (err) {
-      if (typeof target === "string") device.close();
+      file?.close();
       throw hostError(err, "opening the volume");
     }
   }
 
   private beginWriting(): void {
+    const { mount } = this;
+    const { fat } = mount;
+    const known = this.file && takeVerified(this.file);
+    if (known && this.cleanAtOpen && mount.fatDifferences.length === 0) this.counts = { ...known };
+    else this.checkAndRepair();
+    // Mark the volume in use before changing anything else.
+    const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
+    mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte | 1));
+    fat.set(1, fat.get(1) & ~FAT1_CLEAN);
+    mount.writeFat(() => this.sync());
+    this.sync();
+  }
+
+  /** Walks the whole volume: refuses damage writing could spread, and repairs in the FAT what an interrupted writer leaves. */
+  private checkAndRepair(): void {
     const { mount } = this;
     const { fat } = mount;
     const scan = scanVolume(mount);
@@ -177,16 +203,11 @@ export class Volume {
       fail("corrupt_volume", `cannot write to this volume: ${first.path ? `${first.path}: ` : ""}${first.message}${more}`);
     }
     this.counts = { files: scan.files, directories: scan.directories };
-    // Mark the volume in use before changing anything else.
-    const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
-    mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte | 1));
-    fat.set(1, fat.get(1) & ~FAT1_CLEAN);
-    // Repairs of what an interrupted writer leaves, all in the FAT: the entries are untouched.
+    this.checkedAtOpen = true;
+    // The entries are untouched: these are written with the dirty flag, after it is set.
     for (const c of mount.fatDifferences) fat.markDirty(c);
     for (const chain of scan.overlongChains) fat.set(chain.lastKept, FAT_EOC);
     fat.release(scan.lostClusters);
-    mount.writeFat(() => this.sync());
-    this.sync();
   }
 
   /** The volume's geometry and identity. */
@@ -206,6 +227,7 @@ export class Volume {
       offset: window.offset,
       cleanlyClosed: this.cleanAtOpen,
       readOnly: this.readOnly,
+      checkedAtOpen: this.checkedAtOpen,
     };
   }
 
@@ -478,12 +500,13 @@ export class Volume {
         const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
         mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte & ~1));
         this.sync();
+        if (this.file) rememberVerified(this.file, this.counts!);
       }
     } catch (err) {
       throw hostError(err, "closing the volume");
     } finally {
       this.closed = true;
-      if (this.ownsDevice) this.mount.device.close();
+      this.file?.close();
     }
   }
 
