@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { CliIO } from "./cli-io.js";
 
 /** The bytes of standard input, read to the end. */
@@ -11,9 +10,4 @@ export async function readStdin(io: CliIO): Promise<Buffer> {
 /** `-` means standard input; anything else is the argument itself. */
 export async function readArgOrStdin(arg: string, io: CliIO): Promise<Buffer> {
   return arg === "-" ? readStdin(io) : Buffer.from(arg, "utf8");
-}
-
-/** `-` means standard input; anything else is a file path. */
-export async function readFileOrStdin(file: string, io: CliIO): Promise<Buffer> {
-  return file === "-" ? readStdin(io) : readFileSync(file);
 }

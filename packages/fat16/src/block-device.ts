@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import fs from "node:fs";
 import { ZkguestError } from "@zkguest/protocol/core";
 
@@ -145,7 +144,7 @@ export class FileBlockDevice implements BlockDevice {
   markVersion(): FileVersion | undefined {
     try {
       const before = fs.fstatSync(this.fd, { bigint: true });
-      const micros = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000n + BigInt(randomInt(1_000_000));
+      const micros = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
       // The time goes through a double of seconds, truncated to the microsecond: half a
       // microsecond over lands on it exactly.
       fs.futimesSync(this.fd, Number(before.atimeMs) / 1000, (Number(micros) + 0.5) / 1e6);

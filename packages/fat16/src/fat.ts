@@ -183,6 +183,17 @@ export class Fat {
     return out;
   }
 
+  /** Clusters in use (neither free nor marked bad) for which `owner` holds 0. */
+  unowned(owner: Int32Array): number[] {
+    const { next } = this;
+    const out: number[] = [];
+    for (let c = 2; c < next.length; c++) {
+      const v = next[c]!;
+      if (v !== FAT_FREE && v !== FAT_BAD && owner[c] === 0) out.push(c);
+    }
+    return out;
+  }
+
   /** Marks the clusters free. */
   release(clusters: readonly number[]): void {
     for (const c of clusters) this.set(c, FAT_FREE);
@@ -208,10 +219,15 @@ export class Fat {
       while (end < this.dirty.length && this.dirty[end] === mark) this.dirty[end++] = 0;
       const bytes = new Uint8Array((end - s) * this.bytesPerSector);
       const last = Math.min(end * eps, this.next.length);
-      for (let i = s * eps, o = 0; i < last; i++, o += 2) {
-        const v = this.next[i]!;
-        bytes[o] = v & 0xff;
-        bytes[o + 1] = v >> 8;
+      if (LITTLE_ENDIAN) {
+        // The entries in memory are already the bytes on disk.
+        bytes.set(new Uint8Array(this.next.buffer, this.next.byteOffset + s * this.bytesPerSector, (last - s * eps) * 2));
+      } else {
+        for (let i = s * eps, o = 0; i < last; i++, o += 2) {
+          const v = this.next[i]!;
+          bytes[o] = v & 0xff;
+          bytes[o + 1] = v >> 8;
+        }
       }
       runs.push({ sector: s, bytes });
       s = end;

@@ -19,6 +19,7 @@ export {
   type Stat,
   type Usage,
   type VolumeInfo,
+  type FileWriter,
   type WriteMode,
 } from "./volume.js";
 export { checkVolume, type CheckReport, type Problem } from "./check.js";

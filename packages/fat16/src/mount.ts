@@ -132,6 +132,26 @@ export class Mount {
   }
 
   /**
+   * The first `length` bytes of the clusters' data in pieces of at most `pieceBytes`, a read per
+   * piece into `buffer` (reused: each piece is a view of it, valid until the next).
+   */
+  *readPieces(clusters: readonly number[], length: number, buffer: Uint8Array): Generator<Uint8Array> {
+    let left = length;
+    for (const run of runsOf(clusters)) {
+      let at = this.clusterOffset(run.first);
+      const runEnd = at + Math.min(run.count * this.layout.clusterBytes, left);
+      while (at < runEnd) {
+        const piece = buffer.subarray(0, Math.min(buffer.length, runEnd - at));
+        this.device.read(at, piece);
+        at += piece.length;
+        left -= piece.length;
+        yield piece;
+      }
+      if (left === 0) return;
+    }
+  }
+
+  /**
    * Writes `data` from the start of the clusters, a run per system call; the unused end of the
    * last cluster is zeroed in the same call, so no earlier content lingers in the slack.
    */
