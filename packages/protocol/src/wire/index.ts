@@ -6,5 +6,5 @@
  * io-ts validation of each kind's body.
  */
 export { readMessagePack, type FloatPath, type ReadResult } from "./reader.js";
-export { array, bin, bool, encodeFrame, int, map, name, nil, str, value, writeFrame } from "./writer.js";
+export { array, bin, bool, encodeFrame, frameStart, int, map, name, nil, str, value, writeFrame, writeFrameEndingIn } from "./writer.js";
 export { decodeUtf8, encodeUtf8, readUtf8, utf8Length, writeUtf8 } from "./utf8.js";
