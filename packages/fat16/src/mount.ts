@@ -132,8 +132,9 @@ export class Mount {
   }
 
   /**
-   * The first `length` bytes of the clusters' data in pieces of at most `pieceBytes`, a read per
-   * piece into `buffer` (reused: each piece is a view of it, valid until the next).
+   * The first `length` bytes of the clusters' data, in pieces of at most `buffer`'s length that
+   * do not cross a run's end: a read per piece into `buffer` (reused: each piece is a view of it,
+   * valid until the next).
    */
   *readPieces(clusters: readonly number[], length: number, buffer: Uint8Array): Generator<Uint8Array> {
     let left = length;
