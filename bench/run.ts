@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> 
   programs: () => import("./programs.bench.js"),
   groth16: () => import("./groth16.bench.js"),
   service: () => import("./service.bench.js"),
+  disk: () => import("./disk.bench.js"),
 };
 
 function fmt(n: number | undefined): string {

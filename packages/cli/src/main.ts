@@ -1,4 +1,4 @@
-import { describeError, printLines, UsageError, type CliIO, type Command } from "./cli-io.js";
+import type { CliIO, Command } from "./cli-io.js";
 
 /** Commands are loaded lazily so that `zkguest fs cat` does not pay for the sandbox's start-up. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -30,9 +30,11 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
   }
   try {
     const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!entry) throw new UsageError(`unknown command '${name}' (try 'zkguest help')`);
+    if (!entry) throw new (await import("./cli-io.js")).UsageError(`unknown command '${name}' (try 'zkguest help')`);
     return await (await entry.load())(rest, io);
   } catch (err) {
+    // Loaded here, not at the top: `zkguest --help` then starts no more than this module.
+    const { describeError, printLines } = await import("./cli-io.js");
     const { line, exitCode, usage } = describeError(err);
     printLines(io.stderr, [`zkguest: ${line}`]);
     if (usage !== undefined) io.stderr.write(`${usage}\n`);

@@ -27,7 +27,7 @@ function ok(args: string[], input?: Uint8Array): Buffer {
 }
 
 function tool(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { env: ENV });
+  const r = spawnSync(cmd, args, { env: ENV, maxBuffer: 64 * 2 ** 20 });
   if (r.error) throw new Error(`${cmd}: ${r.error.message} (install dosfstools and mtools)`);
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
 }
@@ -77,6 +77,30 @@ describe("zkguest fs", function () {
     expect(info).to.include({ label: "DEMO", volumeBytes: 3 * 2 ** 20, files: 2, directories: 2, cleanlyClosed: true });
     expect(ok(["info", img]).toString()).to.match(/^label:\s+DEMO$/m);
     fsckClean(img);
+  });
+
+  it("put streams large files from a file or stdin; a failed put leaves the image as it was", () => {
+    const big = Buffer.alloc(2_500_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+    const local = path.join(dir, "big.bin");
+    fs.writeFileSync(local, big);
+    const image = path.join(dir, "stream.img");
+    ok(["mkfs", image, "--size", "8M"]);
+    ok(["put", image, local, "/big.bin"]);
+    ok(["put", image, "-", "/piped.bin"], big);
+    expect(ok(["cat", image, "/big.bin"]).equals(big)).to.equal(true);
+    expect(tool("mtype", ["-i", image, "::/PIPED.BIN"]).stdout.equals(big)).to.equal(true);
+    const before = fs.readFileSync(image);
+    const missing = zk(["put", image, path.join(dir, "none.bin"), "/big.bin"]);
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr).to.match(/^zkguest: io: ENOENT: no such file or directory, open '.*none\.bin'\n$/);
+    expect(fs.readFileSync(image).equals(before), "the image was not even opened").to.equal(true);
+    // More than the free space (copy-on-write keeps the old content until the new one is complete).
+    const full = zk(["put", image, "-", "/big.bin"], Buffer.alloc(6_000_000, 1));
+    expect(full.status).to.equal(1);
+    expect(full.stderr).to.match(/^zkguest: no_space: writing [\d,]+ bytes to \/big\.bin needs/);
+    expect(ok(["cat", image, "/big.bin"]).equals(big)).to.equal(true);
+    fsckClean(image);
   });
 
   it("mkdir, mv, rm", () => {

@@ -17,6 +17,15 @@ export interface BlockDevice {
   close(): void;
 }
 
+/**
+ * An image file's identity (device and inode) and version (size, modification and change times
+ * to the nanosecond). After markVersion, any write to the file changes the version.
+ */
+export interface FileVersion {
+  readonly file: string;
+  readonly version: string;
+}
+
 function checkRange(device: { byteLength: number }, position: number, length: number, what: string): void {
   if (!Number.isSafeInteger(position) || position < 0 || position + length > device.byteLength) {
     // Every position is derived from validated geometry, so reaching this is a bug, not bad input.
@@ -116,6 +125,34 @@ export class FileBlockDevice implements BlockDevice {
       fs.fsyncSync(this.fd);
     } catch (err) {
       throw hostError(err, `syncing image '${this.path}'`);
+    }
+  }
+
+  /** The file's identity and version (see FileVersion). */
+  version(): FileVersion {
+    const st = fs.fstatSync(this.fd, { bigint: true });
+    return { file: `${st.dev}:${st.ino}`, version: `${st.size}:${st.mtimeNs}:${st.ctimeNs}` };
+  }
+
+  /**
+   * Sets the file's modification time to now with a random microsecond part: a mark that no
+   * other write leaves (a write sets the kernel's clock, whatever its granularity), so a later
+   * version() that still shows it proves nobody wrote the file since. Returns the version with
+   * the mark, or undefined if it could not be set (a file owned by another user) or a write
+   * came in between.
+   */
+  markVersion(): FileVersion | undefined {
+    try {
+      const before = fs.fstatSync(this.fd, { bigint: true });
+      const micros = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
+      // The time goes through a double of seconds, truncated to the microsecond: half a
+      // microsecond over lands on it exactly.
+      fs.futimesSync(this.fd, Number(before.atimeMs) / 1000, (Number(micros) + 0.5) / 1e6);
+      const st = fs.fstatSync(this.fd, { bigint: true });
+      if (st.mtimeNs !== micros * 1000n) return undefined;
+      return { file: `${st.dev}:${st.ino}`, version: `${st.size}:${st.mtimeNs}:${st.ctimeNs}` };
+    } catch {
+      return undefined;
     }
   }
 

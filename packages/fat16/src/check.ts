@@ -9,7 +9,7 @@ import {
   sizeOf,
   slotKind,
 } from "./dir-entry.js";
-import { FAT1_CLEAN, FAT_BAD, FAT_FREE, isEndOfChain } from "./fat.js";
+import { FAT1_CLEAN, isEndOfChain } from "./fat.js";
 import { Mount } from "./mount.js";
 import { fmt, isLeft, orThrow } from "./result.js";
 import { displayName, nameKey, storedNameFlaw } from "./short-name.js";
@@ -202,11 +202,7 @@ export function scanVolume(mount: Mount): ScanResult {
     }
   }
 
-  const lostClusters: number[] = [];
-  for (let c = 2; c <= fat.maxCluster; c++) {
-    const v = fat.get(c);
-    if (v !== FAT_FREE && v !== FAT_BAD && owner[c] === 0) lostClusters.push(c);
-  }
+  const lostClusters = fat.unowned(owner);
   if (lostClusters.length > 0) {
     report("", `${fmt(lostClusters.length)} lost clusters: allocated in the FAT but reached by no entry (first: ${lostClusters[0]})`, false);
   }

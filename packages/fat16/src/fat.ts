@@ -59,15 +59,31 @@ export class Fat {
   ) {
     this.dirty = new Uint8Array(Math.ceil((next.length * 2) / bytesPerSector));
     let free = 0;
-    for (let c = 2; c < next.length; c++) if (next[c] === FAT_FREE) free++;
+    let firstFree = 0;
+    for (let c = next.length - 1; c >= 2; c--) {
+      if (next[c] === FAT_FREE) {
+        free++;
+        firstFree = c;
+      }
+    }
     this.free = free;
+    // Next-fit starts at the first free cluster, not at 2: on a full disk the scan from 2 would
+    // pass every used cluster at the first allocation of every open.
+    if (firstFree !== 0) this.hint = firstFree;
   }
 
-  /** Decodes clusterCount + 2 little-endian entries from the FAT's bytes. */
+  /**
+   * Decodes clusterCount + 2 little-endian entries from the FAT's bytes. The table takes the
+   * bytes over (it is a view of them where the machine's byte order allows): the caller must not
+   * change them afterwards.
+   */
   static decode(bytes: Uint8Array, clusterCount: number, bytesPerSector: number): Fat {
-    return new Fat(Fat.decodeEntries(bytes, clusterCount + 2), clusterCount, bytesPerSector);
+    const count = clusterCount + 2;
+    const own = LITTLE_ENDIAN && bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : Fat.decodeEntries(bytes, count);
+    return new Fat(own, clusterCount, bytesPerSector);
   }
 
+  /** A copy of the first `count` little-endian entries of the FAT's bytes. */
   static decodeEntries(bytes: Uint8Array, count: number): Uint16Array {
     // On a little-endian machine the entries are the bytes as they are: one copy.
     if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, count).slice();
@@ -167,6 +183,17 @@ export class Fat {
     return out;
   }
 
+  /** Clusters in use (neither free nor marked bad) for which `owner` holds 0. */
+  unowned(owner: Int32Array): number[] {
+    const { next } = this;
+    const out: number[] = [];
+    for (let c = 2; c < next.length; c++) {
+      const v = next[c]!;
+      if (v !== FAT_FREE && v !== FAT_BAD && owner[c] === 0) out.push(c);
+    }
+    return out;
+  }
+
   /** Marks the clusters free. */
   release(clusters: readonly number[]): void {
     for (const c of clusters) this.set(c, FAT_FREE);
@@ -192,10 +219,15 @@ export class Fat {
       while (end < this.dirty.length && this.dirty[end] === mark) this.dirty[end++] = 0;
       const bytes = new Uint8Array((end - s) * this.bytesPerSector);
       const last = Math.min(end * eps, this.next.length);
-      for (let i = s * eps, o = 0; i < last; i++, o += 2) {
-        const v = this.next[i]!;
-        bytes[o] = v & 0xff;
-        bytes[o + 1] = v >> 8;
+      if (LITTLE_ENDIAN) {
+        // The entries in memory are already the bytes on disk.
+        bytes.set(new Uint8Array(this.next.buffer, this.next.byteOffset + s * this.bytesPerSector, (last - s * eps) * 2));
+      } else {
+        for (let i = s * eps, o = 0; i < last; i++, o += 2) {
+          const v = this.next[i]!;
+          bytes[o] = v & 0xff;
+          bytes[o + 1] = v >> 8;
+        }
       }
       runs.push({ sector: s, bytes });
       s = end;

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { FileBlockDevice, hostError, type BlockDevice } from "./block-device.js";
 import { serializeBootSector } from "./boot-sector.js";
@@ -32,7 +31,8 @@ const NO_NAME = new TextEncoder().encode("NO NAME    ");
 export function formatVolume(target: string | BlockDevice, options: FormatOptions): void {
   const layout = orThrow(chooseLayout(options.size));
   const label = options.label === undefined ? undefined : orThrow(parseVolumeLabel(options.label));
-  const serial = options.serial ?? randomBytes(4).readUInt32LE(0);
+  // The global Web Crypto: importing node:crypto would slow every start of the CLI, not just mkfs.
+  const serial = options.serial ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   let device: BlockDevice;
   if (typeof target === "string") {
     try {

@@ -21,6 +21,7 @@ export {
   type Stat,
   type Usage,
   type VolumeInfo,
+  type FileWriter,
   type WriteMode,
 } from "./volume.js";
 export { checkVolume, type CheckReport, type Problem } from "./check.js";

@@ -64,11 +64,12 @@ export class Mount {
     if (isLeft(parsed)) return parsed;
     const boot = parsed.right;
     const layout = boot.layout;
-    const fatBytes = Buffer.alloc(layout.fatSectorsUsed * layout.bytesPerSector);
+    // Not zeroed: read() fills them whole or throws. The table takes fatBytes over (Fat.decode).
+    const fatBytes = Buffer.allocUnsafeSlow(layout.fatSectorsUsed * layout.bytesPerSector);
     device.read(layout.fatOffsets[0]!, fatBytes);
     const fat = Fat.decode(fatBytes, layout.clusterCount, layout.bytesPerSector);
     const differences: number[] = [];
-    const copyBytes = Buffer.alloc(fatBytes.length);
+    const copyBytes = Buffer.allocUnsafeSlow(fatBytes.length);
     for (const offset of layout.fatOffsets.slice(1)) {
       device.read(offset, copyBytes);
       // The copies are almost always identical: one memcmp instead of decoding and comparing entries.
@@ -127,6 +128,27 @@ export class Mount {
       const n = Math.min(runEnd - start, into.length - filled);
       this.device.read(start, into.subarray(filled, filled + n));
       filled += n;
+    }
+  }
+
+  /**
+   * The first `length` bytes of the clusters' data, in pieces of at most `buffer`'s length that
+   * do not cross a run's end: a read per piece into `buffer` (reused: each piece is a view of it,
+   * valid until the next).
+   */
+  *readPieces(clusters: readonly number[], length: number, buffer: Uint8Array): Generator<Uint8Array> {
+    let left = length;
+    for (const run of runsOf(clusters)) {
+      let at = this.clusterOffset(run.first);
+      const runEnd = at + Math.min(run.count * this.layout.clusterBytes, left);
+      while (at < runEnd) {
+        const piece = buffer.subarray(0, Math.min(buffer.length, runEnd - at));
+        this.device.read(at, piece);
+        at += piece.length;
+        left -= piece.length;
+        yield piece;
+      }
+      if (left === 0) return;
     }
   }
 

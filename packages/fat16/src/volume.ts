@@ -23,6 +23,7 @@ import { Mount } from "./mount.js";
 import { joinPath, parsePath, type Component } from "./path.js";
 import { fmt, ok, orThrow, within, type Result } from "./result.js";
 import { displayName } from "./short-name.js";
+import { rememberVerified, takeVerified } from "./verified.js";
 
 /**
  * When changes reach the disk. Every mode writes in the crash-safe order; they differ in when.
@@ -91,13 +92,31 @@ export interface VolumeInfo {
   /** False when the dirty flag was set at open (the last writer did not close it). */
   readonly cleanlyClosed: boolean;
   readonly readOnly: boolean;
+  /**
+   * Whether opening walked the whole volume. A writable open does, unless this process closed
+   * the image cleanly last and nothing has written to it since (see verified.ts); a read-only
+   * open never does.
+   */
+  readonly checkedAtOpen: boolean;
 }
 
 /** `create` fails if the file exists; `overwrite` replaces it atomically; `append` adds to its end. All create it if missing. */
 export type WriteMode = "create" | "overwrite" | "append";
 
+/** A file being written in pieces (Volume.createWriter). */
+export interface FileWriter {
+  /** Adds bytes to the new content; they may be reused once the call returns. */
+  write(data: Uint8Array): void;
+  /** Makes the new content the file's, atomically, and gives the file's Stat. */
+  finish(): Stat;
+  /** Drops the new content: the file stays as it was. */
+  abort(): void;
+}
+
 /** Batch mode commits at least this often. */
 const BATCH_CHANGES = 1024;
+/** readChunks' default chunk, and what a FileWriter gathers small pieces into: 1 MiB, whole clusters of any size. */
+const CHUNK_BYTES = 2 ** 20;
 const ROOT_STAT: Stat = { name: "/", type: "dir", size: 0, modified: "1980-01-01T00:00:00" };
 const DOT = new TextEncoder().encode(".          ");
 const DOTDOT = new TextEncoder().encode("..         ");
@@ -105,6 +124,23 @@ const DOTDOT = new TextEncoder().encode("..         ");
 const fail = (code: ErrorCode, message: string): never => {
   throw new ZkguestError(code, message);
 };
+
+/** A file write under way (writeFile, FileWriter): where it goes, and the new content's clusters so far. */
+interface PendingWrite {
+  readonly path: string;
+  readonly comps: readonly Component[];
+  readonly parents: Parents;
+  /** The file's slot in parents.dir, if it exists. */
+  readonly existing: number | undefined;
+  /** The existing file's chain (freed after the commit, when overwritten). */
+  readonly oldChain: number[];
+  /** Clusters the missing directories and a new entry's slot take. */
+  readonly dirClusters: number;
+  /** Files and directories the write adds. */
+  readonly entries: number;
+  readonly chain: number[];
+  size: number;
+}
 
 /** Where an entry lives: its directory and slot. */
 interface Place {
@@ -138,11 +174,17 @@ export class Volume {
   private closed = false;
   /** Set when a write failed half-way: the in-memory state can no longer be trusted. */
   private failure?: ZkguestError;
+  /** The FileWriter under way: no other change until it finishes or aborts. */
+  private writer: PendingWrite | undefined;
+  /** Counts the changes, so that readChunks notices one made between its chunks. */
+  private changes = 0;
   private readonly cleanAtOpen: boolean;
+  private checkedAtOpen = false;
 
   private constructor(
     private readonly mount: Mount,
-    private readonly ownsDevice: boolean,
+    /** The image file, when the volume opened it (and so closes it). */
+    private readonly file: FileBlockDevice | undefined,
     readonly readOnly: boolean,
     private readonly options: OpenOptions,
   ) {
@@ -153,22 +195,39 @@ export class Volume {
    * Opens an image file (a bare FAT-16 volume, or an MBR image with a FAT-16 partition) or a
    * BlockDevice. Opening for writing first checks the whole volume and refuses one whose damage
    * writing could spread (`corrupt_volume`); it then sets the dirty flags, reclaims lost clusters
-   * a crash may have left, and makes the FAT copies identical again.
+   * a crash may have left, and makes the FAT copies identical again. The check is skipped for an
+   * image file this process closed cleanly and nobody has written since (see verified.ts).
    */
   static open(target: string | BlockDevice, options: OpenOptions = {}): Volume {
     const readOnly = options.readOnly ?? false;
-    const device = typeof target === "string" ? FileBlockDevice.open(target, readOnly) : target;
+    const file = typeof target === "string" ? FileBlockDevice.open(target, readOnly) : undefined;
+    const device = file ?? (target as BlockDevice);
     try {
-      const volume = new Volume(orThrow(Mount.open(device, true)), typeof target === "string", readOnly, options);
+      const volume = new Volume(orThrow(Mount.open(device, true)), file, readOnly, options);
       if (!readOnly) volume.beginWriting();
       return volume;
     } catch (err) {
-      if (typeof target === "string") device.close();
+      file?.close();
       throw hostError(err, "opening the volume");
     }
   }
 
   private beginWriting(): void {
+    const { mount } = this;
+    const { fat } = mount;
+    const known = this.file && takeVerified(this.file);
+    if (known && this.cleanAtOpen && mount.fatDifferences.length === 0) this.counts = { ...known };
+    else this.checkAndRepair();
+    // Mark the volume in use before changing anything else.
+    const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
+    mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte | 1));
+    fat.set(1, fat.get(1) & ~FAT1_CLEAN);
+    mount.writeFat(() => this.sync());
+    this.sync();
+  }
+
+  /** Walks the whole volume: refuses damage writing could spread, and repairs in the FAT what an interrupted writer leaves. */
+  private checkAndRepair(): void {
     const { mount } = this;
     const { fat } = mount;
     const scan = scanVolume(mount);
@@ -179,16 +238,11 @@ export class Volume {
       fail("corrupt_volume", `cannot write to this volume: ${first.path ? `${first.path}: ` : ""}${first.message}${more}`);
     }
     this.counts = { files: scan.files, directories: scan.directories };
-    // Mark the volume in use before changing anything else.
-    const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
-    mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte | 1));
-    fat.set(1, fat.get(1) & ~FAT1_CLEAN);
-    // Repairs of what an interrupted writer leaves, all in the FAT: the entries are untouched.
+    this.checkedAtOpen = true;
+    // The entries are untouched: these are written with the dirty flag, after it is set.
     for (const c of mount.fatDifferences) fat.markDirty(c);
     for (const chain of scan.overlongChains) fat.set(chain.lastKept, FAT_EOC);
     fat.release(scan.lostClusters);
-    mount.writeFat(() => this.sync());
-    this.sync();
   }
 
   /** The volume's geometry and identity. */
@@ -208,6 +262,7 @@ export class Volume {
       offset: window.offset,
       cleanlyClosed: this.cleanAtOpen,
       readOnly: this.readOnly,
+      checkedAtOpen: this.checkedAtOpen,
     };
   }
 
@@ -255,25 +310,47 @@ export class Volume {
     const length = range.length ?? Infinity;
     if (!Number.isSafeInteger(offset) || offset < 0) fail("invalid_state", `read offset ${offset} is not a non-negative integer`);
     if (length !== Infinity && (!Number.isSafeInteger(length) || length < 0)) fail("invalid_state", `read length ${length} is not a non-negative integer`);
-    const comps = orThrow(parsePath(path));
-    if (comps.length === 0) fail("is_a_directory", "/ is the root directory, not a file");
-    const { dir, slot } = this.find(comps, path);
-    const b = dir.data;
-    const o = dir.offset(slot);
-    if (attrOf(b, o) & ATTR_DIRECTORY) fail("is_a_directory", `${path} is a directory, not a file`);
-    const size = sizeOf(b, o);
-    const start = Math.min(offset, size);
-    const end = Math.min(size, start + length);
+    const file = this.fileEntry(path);
+    const start = Math.min(offset, file.size);
+    const end = Math.min(file.size, start + length);
     if (end <= start) return new Uint8Array(0);
     const cb = this.mount.layout.clusterBytes;
-    const need = Math.ceil(end / cb);
-    const chain = orThrow(within(path, this.chainOf(firstClusterOf(b, o), need)));
-    if (chain.length < need) {
-      fail("corrupt_volume", `${path}: size is ${fmt(size)} bytes but the cluster chain ends after ${fmt(chain.length * cb)}`);
-    }
+    const chain = this.dataChain(path, file, end);
     const out = new Uint8Array(end - start);
     this.mount.readClusters(chain.slice(Math.floor(start / cb)), start % cb, out);
     return out;
+  }
+
+  /**
+   * A file's content in chunks of at most `chunkBytes` (rounded down to whole clusters), each
+   * read when it is asked for: for files too large to hold whole. Every chunk is a view of one
+   * buffer that the next chunk reuses (copy it to keep it). The chain is walked and checked
+   * before the first chunk, as readFile does; changing the volume while the chunks are read
+   * makes the next one fail with `invalid_state`.
+   */
+  readChunks(path: string, chunkBytes = CHUNK_BYTES): Iterable<Uint8Array> {
+    this.ensureOpen();
+    const file = this.fileEntry(path);
+    const chain = this.dataChain(path, file, file.size);
+    const cb = this.mount.layout.clusterBytes;
+    const changes = this.changes;
+    const stillValid = (): void => {
+      this.ensureOpen();
+      if (this.changes !== changes) fail("invalid_state", `${path}: the volume changed while the file was being read`);
+    };
+    const { mount } = this;
+    return {
+      *[Symbol.iterator]() {
+        const buffer = new Uint8Array(Math.min(file.size, Math.max(1, Math.floor(chunkBytes / cb)) * cb));
+        const pieces = mount.readPieces(chain, file.size, buffer);
+        // Checked before each read: a change in between may have freed and reused the clusters.
+        for (stillValid(); ; stillValid()) {
+          const next = pieces.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      },
+    };
   }
 
   /**
@@ -284,61 +361,81 @@ export class Volume {
   writeFile(path: string, data: Uint8Array | string, mode: WriteMode = "overwrite"): Stat {
     this.ensureWritable();
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    const comps = orThrow(parsePath(path));
-    if (comps.length === 0) fail("is_a_directory", "/ is the root directory, not a file");
-    const last = comps[comps.length - 1]!;
-    const parents = this.existingParents(comps, path);
-    const missingDirs = comps.length - 1 - parents.depth;
-    const existing = missingDirs === 0 ? parents.dir.lookup(last.key) : undefined;
-    const cb = this.mount.layout.clusterBytes;
-
-    let oldChain: number[] = [];
-    let newClusters = Math.ceil(bytes.length / cb);
-    if (existing !== undefined) {
-      const b = parents.dir.data;
-      const o = parents.dir.offset(existing);
-      if (attrOf(b, o) & ATTR_DIRECTORY) fail("is_a_directory", `${path} is a directory, not a file`);
-      if (mode === "create") fail("already_exists", `${path} already exists`);
-      oldChain = orThrow(within(path, this.chainOf(firstClusterOf(b, o))));
-      if (mode === "append") {
-        const size = sizeOf(b, o);
-        if (size + bytes.length > 0xffffffff) fail("limit_exceeded", `${path}: ${fmt(size + bytes.length)} bytes is above the FAT limit of 4 GiB - 1 per file`);
-        newClusters = Math.ceil((size + bytes.length) / cb) - Math.ceil(size / cb);
-      }
+    const pending = this.beginWrite(path, mode);
+    if (mode === "append" && pending.existing !== undefined) return this.appendExisting(pending, bytes);
+    try {
+      this.putData(pending, bytes);
+    } catch (err) {
+      this.dropData(pending);
+      throw err;
     }
-    const replaced = existing !== undefined && mode === "overwrite" ? oldChain.length : 0;
-    const growth = missingDirs > 0 || existing === undefined ? this.slotCost(parents.dir, path) : 0;
-    this.reserve(() => `writing ${fmt(bytes.length)} bytes to ${path}`, missingDirs + growth + newClusters, replaced, missingDirs + (existing === undefined ? 1 : 0));
+    return this.finishWrite(pending);
+  }
 
-    return this.mutate(() => {
-      const at = this.timestamp();
-      let dir = parents.dir;
-      for (const comp of comps.slice(parents.depth, -1)) dir = this.createDirectory(dir, comp, at);
-      let slot: number;
-      if (existing === undefined) {
-        const chain = this.allocate(bytes.length);
-        this.mount.writeClusters(chain, bytes);
-        this.ensureSlot(dir);
-        slot = dir.add({ name: last.name, attr: ATTR_ARCHIVE, cluster: chain[0] ?? 0, size: bytes.length, at });
-        this.counts!.files++;
-      } else if (mode === "append") {
-        slot = existing;
-        this.appendTo(dir, slot, oldChain, bytes, at);
-      } else {
-        slot = existing;
-        const chain = this.allocate(bytes.length);
-        this.mount.writeClusters(chain, bytes);
-        dir.update(slot, (b, o) => {
-          setCluster(b, o, chain[0] ?? 0);
-          setSize(b, o, bytes.length);
-          setModified(b, o, at);
-        });
-        this.pendingFrees.push(oldChain);
+  /**
+   * Writes a file whose content comes in pieces (`write`), without holding it whole: a 512 MiB
+   * file from a stream, say. The new content goes to free clusters as it comes, a cluster-aligned
+   * run per system call, and becomes the file's only at `finish()`, atomically as writeFile's
+   * (`create` fails if the file exists; `overwrite` is copy-on-write). Space and quota are
+   * checked as the content grows; a failed `write` drops what was written. Until `finish()` or
+   * `abort()`, the volume refuses other changes (`invalid_state`); closing it aborts the writer.
+   */
+  createWriter(path: string, mode: "create" | "overwrite" = "overwrite"): FileWriter {
+    this.ensureWritable();
+    const pending = this.beginWrite(path, mode);
+    this.writer = pending;
+    const cb = this.mount.layout.clusterBytes;
+    // Whole clusters go straight from the caller's bytes; pieces smaller than a cluster are
+    // gathered (up to CHUNK_BYTES), so many small writes do not make as many system calls.
+    let staging: Uint8Array | undefined;
+    let staged = 0;
+    const active = (): void => {
+      this.ensureOpen();
+      if (this.writer !== pending) fail("invalid_state", `the writer of ${path} was finished or aborted`);
+    };
+    const abort = (): void => {
+      if (this.writer !== pending) return;
+      this.writer = undefined;
+      this.dropData(pending);
+    };
+    const guarded = <T>(f: () => T): T => {
+      active();
+      try {
+        return f();
+      } catch (err) {
+        abort();
+        throw err;
       }
-      this.dirtyDirs.add(dir);
-      this.changed();
-      return this.statOf({ dir, slot });
-    });
+    };
+    return {
+      write: (data) =>
+        guarded(() => {
+          for (let at = 0; at < data.length; ) {
+            if (staged === 0 && data.length - at >= cb) {
+              const whole = data.length - at - ((data.length - at) % cb);
+              this.putData(pending, data.subarray(at, at + whole));
+              at += whole;
+              continue;
+            }
+            staging ??= new Uint8Array(CHUNK_BYTES);
+            const take = Math.min(CHUNK_BYTES - staged, data.length - at);
+            staging.set(data.subarray(at, at + take), staged);
+            staged += take;
+            at += take;
+            if (staged === CHUNK_BYTES) {
+              this.putData(pending, staging);
+              staged = 0;
+            }
+          }
+        }),
+      finish: () =>
+        guarded(() => {
+          if (staged > 0) this.putData(pending, staging!.subarray(0, staged));
+          this.writer = undefined;
+          return this.finishWrite(pending);
+        }),
+      abort,
+    };
   }
 
   /** Appends to a file, creating it (and its parents) if missing. */
@@ -473,6 +570,8 @@ export class Volume {
     if (this.closed) return;
     try {
       if (!this.readOnly && !this.failure) {
+        if (this.writer) this.dropData(this.writer);
+        this.writer = undefined;
         this.commit(true);
         const { mount } = this;
         mount.fat.set(1, mount.fat.get(1) | FAT1_CLEAN);
@@ -480,12 +579,13 @@ export class Volume {
         const bootByte = mount.readSector(0)[DIRTY_BYTE]!;
         mount.device.write(DIRTY_BYTE, Uint8Array.of(bootByte & ~1));
         this.sync();
+        if (this.file) rememberVerified(this.file, this.counts!);
       }
     } catch (err) {
       throw hostError(err, "closing the volume");
     } finally {
       this.closed = true;
-      if (this.ownsDevice) this.mount.device.close();
+      this.file?.close();
     }
   }
 
@@ -499,6 +599,7 @@ export class Volume {
   private ensureWritable(): void {
     this.ensureOpen();
     if (this.readOnly) fail("invalid_state", "the volume is open read-only");
+    if (this.writer) fail("invalid_state", `a writer of ${this.writer.path} is open: finish or abort it first`);
   }
 
   /** Runs the part of an operation that changes state; if it fails half-way, the volume refuses further use. */
@@ -517,6 +618,7 @@ export class Volume {
 
   /** Counts a change and commits it unless batching. */
   private changed(): void {
+    this.changes++;
     this.pendingChanges++;
     this.commit(false);
   }
@@ -573,14 +675,16 @@ export class Volume {
    * Checks that `clusters` more clusters (of which `replaced` are freed afterwards) and
    * `entries` more files or directories fit the free space and the quota.
    */
-  private reserve(doing: () => string, clusters: number, replaced: number, entries: number): void {
+  private reserve(doing: () => string, clusters: number, replaced: number, entries: number, allocated = 0): void {
     const { layout, fat } = this.mount;
     const cb = layout.clusterBytes;
     const quota = this.options.quota ?? {};
     const counts = this.counts!;
-    const usedNow = (layout.clusterCount - fat.freeCount) * cb;
-    const usedAfter = usedNow + (clusters - replaced) * cb;
-    if (quota.bytes !== undefined && usedAfter > quota.bytes && usedAfter > usedNow) {
+    // `allocated`: clusters this write took already (a FileWriter's earlier parts); the quota
+    // compares the whole write against the space in use before it began.
+    const usedBefore = (layout.clusterCount - fat.freeCount - allocated) * cb;
+    const usedAfter = usedBefore + (allocated + clusters - replaced) * cb;
+    if (quota.bytes !== undefined && usedAfter > quota.bytes && usedAfter > usedBefore) {
       fail("quota_exceeded", `${doing()} would use ${fmt(usedAfter)} bytes, above the volume's quota of ${fmt(quota.bytes)} bytes`);
     }
     const entriesAfter = counts.files + counts.directories + entries;
@@ -610,6 +714,113 @@ export class Volume {
     this.mount.writeClusters(fresh, new Uint8Array(0));
     this.mount.fat.link(dir.clusters[dir.clusters.length - 1]!, fresh[0]!);
     dir.grow(fresh[0]!, this.mount.layout.clusterBytes);
+  }
+
+  /**
+   * Checks a write of the file at `path` and reserves what it needs besides the content: the
+   * missing parent directories and, for a new file, a directory slot.
+   */
+  private beginWrite(path: string, mode: WriteMode): PendingWrite {
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) fail("is_a_directory", "/ is the root directory, not a file");
+    const parents = this.existingParents(comps, path);
+    const missingDirs = comps.length - 1 - parents.depth;
+    const existing = missingDirs === 0 ? parents.dir.lookup(comps[comps.length - 1]!.key) : undefined;
+    let oldChain: number[] = [];
+    if (existing !== undefined) {
+      const b = parents.dir.data;
+      const o = parents.dir.offset(existing);
+      if (attrOf(b, o) & ATTR_DIRECTORY) fail("is_a_directory", `${path} is a directory, not a file`);
+      if (mode === "create") fail("already_exists", `${path} already exists`);
+      oldChain = orThrow(within(path, this.chainOf(firstClusterOf(b, o))));
+    }
+    const pending: PendingWrite = {
+      path,
+      comps,
+      parents,
+      existing,
+      oldChain,
+      dirClusters: missingDirs + (existing === undefined ? this.slotCost(parents.dir, path) : 0),
+      entries: missingDirs + (existing === undefined ? 1 : 0),
+      chain: [],
+      size: 0,
+    };
+    if (mode !== "append" || existing === undefined) this.reserveFor(pending, 0);
+    return pending;
+  }
+
+  /** Checks that `clusters` more of the new content (and what the write needs besides) fit the free space and the quota. */
+  private reserveFor(p: PendingWrite, clusters: number, bytes = 0): void {
+    const replaced = p.existing === undefined ? 0 : p.oldChain.length;
+    this.reserve(() => `writing ${fmt(p.size + bytes)} bytes to ${p.path}`, p.dirClusters + clusters, replaced, p.entries, p.chain.length);
+  }
+
+  /** Writes the next part of a pending write's content to new clusters; every part but the last is whole clusters. */
+  private putData(p: PendingWrite, bytes: Uint8Array): void {
+    const cb = this.mount.layout.clusterBytes;
+    if (p.size % cb !== 0) throw new ZkguestError("internal", `${p.path}: content added after a part that did not end on a cluster`);
+    if (p.size + bytes.length > 0xffffffff) fail("limit_exceeded", `${p.path}: ${fmt(p.size + bytes.length)} bytes is above the FAT limit of 4 GiB - 1 per file`);
+    this.reserveFor(p, Math.ceil(bytes.length / cb), bytes.length);
+    if (bytes.length === 0) return;
+    this.mutate(() => {
+      const more = this.allocate(bytes.length);
+      this.mount.writeClusters(more, bytes);
+      // Linked in memory only: no entry leads to these clusters until finishWrite commits.
+      const last = p.chain[p.chain.length - 1];
+      if (last !== undefined) this.mount.fat.set(last, more[0]!);
+      for (const c of more) p.chain.push(c);
+      p.size += bytes.length;
+    });
+  }
+
+  /** Gives the clusters of a pending write back (nothing on disk leads to them). */
+  private dropData(p: PendingWrite): void {
+    this.mount.fat.release(p.chain);
+    p.chain.length = 0;
+  }
+
+  /** Makes the written content the file's: the missing directories, then the entry; the old chain is freed after the commit. */
+  private finishWrite(p: PendingWrite): Stat {
+    return this.mutate(() => {
+      const at = this.timestamp();
+      let dir = p.parents.dir;
+      for (const comp of p.comps.slice(p.parents.depth, -1)) dir = this.createDirectory(dir, comp, at);
+      const first = p.chain[0] ?? 0;
+      let slot: number;
+      if (p.existing === undefined) {
+        this.ensureSlot(dir);
+        slot = dir.add({ name: p.comps[p.comps.length - 1]!.name, attr: ATTR_ARCHIVE, cluster: first, size: p.size, at });
+        this.counts!.files++;
+      } else {
+        slot = p.existing;
+        dir.update(slot, (b, o) => {
+          setCluster(b, o, first);
+          setSize(b, o, p.size);
+          setModified(b, o, at);
+        });
+        this.pendingFrees.push(p.oldChain);
+      }
+      this.dirtyDirs.add(dir);
+      this.changed();
+      return this.statOf({ dir, slot });
+    });
+  }
+
+  /** Appends to an existing file in place (appendTo). */
+  private appendExisting(p: PendingWrite, bytes: Uint8Array): Stat {
+    const dir = p.parents.dir;
+    const slot = p.existing!;
+    const size = sizeOf(dir.data, dir.offset(slot));
+    if (size + bytes.length > 0xffffffff) fail("limit_exceeded", `${p.path}: ${fmt(size + bytes.length)} bytes is above the FAT limit of 4 GiB - 1 per file`);
+    const cb = this.mount.layout.clusterBytes;
+    const newClusters = Math.ceil((size + bytes.length) / cb) - Math.ceil(size / cb);
+    this.reserve(() => `writing ${fmt(bytes.length)} bytes to ${p.path}`, newClusters, 0, 0);
+    return this.mutate(() => {
+      this.appendTo(dir, slot, p.oldChain, bytes, this.timestamp());
+      this.dirtyDirs.add(dir);
+      this.changed();
+      return this.statOf({ dir, slot });
+    });
   }
 
   private createDirectory(parent: Directory, comp: Component, at: DosTime): Directory {
@@ -657,6 +868,28 @@ export class Volume {
       setSize(eb, eo, size + bytes.length);
       setModified(eb, eo, at);
     });
+  }
+
+  /** The file at `path`: its size and first cluster; is_a_directory for a directory. */
+  private fileEntry(path: string): { size: number; first: number } {
+    const comps = orThrow(parsePath(path));
+    if (comps.length === 0) fail("is_a_directory", "/ is the root directory, not a file");
+    const { dir, slot } = this.find(comps, path);
+    const b = dir.data;
+    const o = dir.offset(slot);
+    if (attrOf(b, o) & ATTR_DIRECTORY) fail("is_a_directory", `${path} is a directory, not a file`);
+    return { size: sizeOf(b, o), first: firstClusterOf(b, o) };
+  }
+
+  /** The clusters holding a file's first `end` bytes, walked and checked: corrupt_volume if the chain is shorter than its size says. */
+  private dataChain(path: string, file: { size: number; first: number }, end: number): number[] {
+    const cb = this.mount.layout.clusterBytes;
+    const need = Math.ceil(end / cb);
+    const chain = orThrow(within(path, this.chainOf(file.first, need)));
+    if (chain.length < need) {
+      fail("corrupt_volume", `${path}: size is ${fmt(file.size)} bytes but the cluster chain ends after ${fmt(chain.length * cb)}`);
+    }
+    return chain;
   }
 
   /** The chain starting at `first` (empty for cluster 0), at most `upTo` clusters. */

@@ -38,7 +38,18 @@ for (let i = 0; ; i++) {
   } else {
     const gen = Number(genText) + i;
     say(`start write ${path} ${gen}`);
-    volume.writeFile(path, crashContent(path, gen));
+    const content = crashContent(path, gen);
+    if (random() < 0.5) volume.writeFile(path, content);
+    else {
+      // The same content through a FileWriter, in pieces of random sizes.
+      const writer = volume.createWriter(path);
+      for (let at = 0; at < content.length; ) {
+        const piece = Math.ceil(random() * 30_000);
+        writer.write(content.subarray(at, at + piece));
+        at += piece;
+      }
+      writer.finish();
+    }
     say(`done write ${path} ${gen}`);
   }
 }

@@ -1,32 +1,48 @@
 import { ZkguestError, type LogLevel } from "@zkguest/protocol/core";
-import { name, str, value } from "@zkguest/protocol/wire";
+import { frameStart, name, str, utf8Length, value } from "@zkguest/protocol/wire";
 import { activeSession } from "./session.js";
-import { utf8Length } from "@zkguest/protocol/wire";
 
 /** Log fields: a map of names to protocol Values (numbers, strings, booleans, null, bytes, arrays, maps). */
 export type LogFields = { readonly [name: string]: unknown };
 
+/** A log frame without fields up to its message (`{body: {level: <level>, message: `), per level: encoded once. */
+const starts = new Map<LogLevel, Uint8Array>();
+function startOf(level: LogLevel): Uint8Array {
+  let bytes = starts.get(level);
+  if (!bytes) {
+    bytes = frameStart(2, () => {
+      name("level");
+      name(level);
+      name("message");
+    });
+    starts.set(level, bytes);
+  }
+  return bytes;
+}
+
 function send(level: LogLevel, message: string, fields?: LogFields): void {
   const session = activeSession();
-  const text = String(message);
+  const text = typeof message === "string" ? message : String(message);
   const max = session.limits.max_log_message_bytes;
-  if (utf8Length(text) > max) {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a message that may be too long is measured.
+  if (text.length * 3 > max && utf8Length(text) > max) {
     throw new ZkguestError("limit_exceeded", `log message is longer than the host's limit of ${max} bytes`);
   }
   if (fields !== undefined && (typeof fields !== "object" || fields === null || Array.isArray(fields) || fields instanceof Uint8Array)) {
     throw new ZkguestError("malformed_frame", "log fields must be a map of names to values");
   }
-  const answer = session.request("log", fields === undefined ? 2 : 3, () => {
-    if (fields !== undefined) {
-      name("fields");
-      // body.fields is a map at nesting level 3 (envelope, body, fields).
-      value(fields, "fields", 3);
-    }
-    name("level");
-    name(level);
-    name("message");
-    str(text);
-  });
+  const answer =
+    fields === undefined
+      ? session.requestEndingIn("log", startOf(level), text)
+      : session.request("log", 3, () => {
+          name("fields");
+          // body.fields is a map at nesting level 3 (envelope, body, fields).
+          value(fields, "fields", 3);
+          name("level");
+          name(level);
+          name("message");
+          str(text);
+        });
   if (answer !== null) throw new ZkguestError("malformed_frame", "the host answered log with something other than nil");
 }
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { decode, encode, ERROR_CODES, frame, fromHex, toHex, type Message, type Value } from "@zkguest/protocol";
 import { encodeUtf8 } from "@zkguest/protocol/wire";
-import { readFrame } from "../src/incoming.js";
+import { isOkNil, readFrame } from "../src/incoming.js";
 
 // How the SDK reads frames (incoming.ts checks bodies by hand, without io-ts, to stay small),
 // held to the host side's decode in @zkguest/protocol: the same verdicts and values.
@@ -123,5 +123,26 @@ describe("guest SDK frame reading against the host side's decode (@zkguest/proto
     const withFloatId = fromHex(hex.replace("a2696407", "a26964cb401c000000000000")); // id: 7.0
     sameVerdict(withFloatId);
     expect(readFrame(withFloatId, 1 << 20)).to.deep.include({ ok: false, refusal: { code: "malformed_frame", message: "id: a float where an integer is required", id: 7 } });
+  });
+
+  it("recognises exactly the canonical `ok nil` answer to its id and version (isOkNil, the fast path of every log)", () => {
+    const id = fc.oneof(fc.constantFrom(0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1), fc.integer({ min: 0, max: 2 ** 32 - 1 }));
+    const version = fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 200 }));
+    const buffer = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
+    fc.assert(
+      fc.property(id, version, fc.nat(), fc.integer({ min: 1, max: 255 }), (n, v, where, flip) => {
+        const ok = encode(frame("ok", n, { value: null }, v));
+        // Versions past a fixint are canonical too, but left to the full reader.
+        expect(isOkNil(buffer(ok), n, v), toHex(ok)).to.equal(v[0] < 0x80 && v[1] < 0x80);
+        expect(isOkNil(buffer(ok), (n + 1) % 2 ** 32, v)).to.equal(false);
+        expect(isOkNil(buffer(ok), n, [v[0], v[1] + 1])).to.equal(false);
+        const damaged = ok.slice();
+        damaged[where % damaged.length]! ^= flip;
+        expect(isOkNil(buffer(damaged), n, v)).to.equal(false);
+        expect(isOkNil(buffer(encode(frame("ok", n, { value: 0 }, v))), n, v)).to.equal(false);
+        expect(isOkNil(buffer(encode(frame("error", n, { code: "internal", message: "" }, v))), n, v)).to.equal(false);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -5,7 +5,7 @@ import { toHex, type Value } from "../src/index.js";
 import { decodeUtf8, encodeUtf8 } from "../src/wire/utf8.js";
 import { readMessagePack } from "../src/wire/reader.js";
 import { scanMessagePack } from "../src/wire/scan.js";
-import { str, value, writeFrame } from "../src/wire/writer.js";
+import { frameStart, name, str, value, writeFrame, writeFrameEndingIn } from "../src/wire/writer.js";
 
 // The wire codec (the MessagePack profile of SPEC.md §3, used by both the host side and the
 // guest SDK), held to an independent implementation, @msgpack/msgpack: the same bytes for
@@ -90,6 +90,16 @@ describe("wire codec against @msgpack/msgpack", () => {
     expect(toHex(writeValue(v))).to.equal(toHex(referenceEncode(v, { sortKeys: true })));
   });
 
+  it("writes every kind of header correctly where it fills the buffer to the last byte and past", () => {
+    // A string of each length pushes the headers after it across the buffer's first growth
+    // point; a frame over 64 KiB before each puts the writer back on its small buffer.
+    for (let k = 900; k < 1100; k++) {
+      writeValue("z".repeat(70_000));
+      const v: Value = ["x".repeat(k), 300, -300, 70_000, 2 ** 32 - 1, -(2 ** 31), 2 ** 40, Array.from({ length: 20 }, (_, i) => i), "y".repeat(40), new Uint8Array(300)];
+      expect(toHex(writeValue(v)), `after ${k} bytes`).to.equal(toHex(referenceEncode(v)));
+    }
+  });
+
   it("writes array-index keys in byte order, where JavaScript object order differs", () => {
     const bytes = writeValue({ "9": 1, "10": 2, "": 3, a: 4 });
     // '' (a0) 3, '10' (a23130) 2, '9' (a139) 1, 'a' (a161) 4
@@ -142,6 +152,30 @@ describe("wire codec against @msgpack/msgpack", () => {
         const bytes = referenceEncode(v);
         if (readMessagePack(bytes).ok) expect(scanMessagePack(bytes, frameBounds)).to.equal(undefined);
       }),
+    );
+  });
+
+  it("writeFrameEndingIn gives writeFrame's bytes: strings of every header size, ids of every width", () => {
+    const longText = fc.oneof(text, fc.string({ unit: "binary", minLength: 30, maxLength: 300 }), fc.constant("x".repeat(70_000)));
+    const id = fc.oneof(fc.constantFrom(0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1), fc.integer({ min: 0, max: 2 ** 32 - 1 }));
+    fc.assert(
+      fc.property(fc.constantFrom("debug", "info", "warn", "error"), longText, id, fc.constantFrom<[number, number]>([1, 0], [1, 3], [200, 70_000]), (level, message, n, v) => {
+        const start = frameStart(2, () => {
+          name("level");
+          name(level);
+          name("message");
+        });
+        const fast = new Uint8Array(writeFrameEndingIn(start, message, n, "log", v));
+        const slow = new Uint8Array(writeFrame("log", n, v, 2, () => {
+          name("level");
+          name(level);
+          name("message");
+          str(message);
+        }));
+        expect(toHex(fast)).to.equal(toHex(slow));
+        expect(referenceDecode(fast)).to.deep.equal({ body: { level, message }, id: n, kind: "log", v });
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -7,6 +7,9 @@ import { KEYS_OPTION, keysDir, loadGroth16 } from "../groth16.js";
 import { loadGuest } from "../guest-artifact.js";
 import { readFileOrStdin } from "../read-input.js";
 
+/** A proof file is untrusted input: a groth16 proof is about 1 KB, a dev proof less. */
+const MAX_PROOF_FILE_BYTES = 1024 * 1024;
+
 /**
  * `zkguest verify GUEST.zkg PROOF|- [--keys DIR] [--dev]`: checks a proof (as the entrypoint
  * received it, e.g. read back with `zkguest fs cat`) against the program's verification key and
@@ -16,7 +19,7 @@ import { readFileOrStdin } from "../read-input.js";
  */
 export const verifyCommand: Command = async (argv, io) => {
   const { args, flags } = parseCommandLine("verify", argv, ["GUEST", "PROOF"], { dev: { type: "boolean" }, ...KEYS_OPTION });
-  const proof = new Uint8Array(await readFileOrStdin(args["PROOF"]!, io));
+  const proof = new Uint8Array(await readFileOrStdin(args["PROOF"]!, io, MAX_PROOF_FILE_BYTES));
   const { artifact } = await loadGuest(args["GUEST"]!);
   const program = programRef(artifact);
   const devMode = flags["dev"] === true;

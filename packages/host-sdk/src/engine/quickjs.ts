@@ -1,6 +1,7 @@
 import { ZkguestError } from "@zkguest/protocol";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
+import { newBufferFunction } from "./quickjs-buffer-function.js";
 import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
 import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
@@ -593,10 +594,14 @@ export class QuickJsInstance implements GuestInstance {
     } catch {
       throw new GuestFailure("guest_error", `${what} must be an ArrayBuffer holding one frame (SPEC.md §11)`);
     }
+    this.#checkFrameSize(bytes, what);
+    return bytes;
+  }
+
+  #checkFrameSize(bytes: Uint8Array, what: string): void {
     if (bytes.length > this.#limits.maxFrameBytes) {
       throw GuestFailure.limitExceeded("frame_size", `${what} is a frame of ${bytes.length} bytes, the limit is ${this.#limits.maxFrameBytes}`);
     }
-    return bytes;
   }
 
   /** __zkguest_call (SPEC.md §11) and the prelude's console channel. */
@@ -608,26 +613,19 @@ export class QuickJsInstance implements GuestInstance {
       if (instance === undefined) throw new Error("no run is in progress");
       return instance;
     };
-    const call = ctx.newFunction("__zkguest_call", (frame) => {
+    const call = newBufferFunction(ctx, "__zkguest_call", (request) => {
       const self = running();
       const ending = self.#endingReason();
       if (ending) throw new Error(`the run is ending: ${ending.message}`);
-      let request: Uint8Array;
+      if (request === undefined) throw new TypeError("__zkguest_call takes one ArrayBuffer holding a request frame");
       try {
-        request = self.#readFrame(frame, "__zkguest_call's argument");
-      } catch (e) {
-        // A frame over the limit ends the run; anything else is the guest's own TypeError.
-        if (e instanceof GuestFailure && e.limit) throw new Error(self.#end(e).message);
-        throw new TypeError("__zkguest_call takes one ArrayBuffer holding a request frame");
-      }
-      let response: Uint8Array;
-      try {
-        response = self.#host(request);
+        // A frame over the limit ends the run, like a limit the host finds.
+        self.#checkFrameSize(request, "__zkguest_call's argument");
+        return self.#host(request);
       } catch (e) {
         // The host ends the run (a limit crossed); the guest must not catch and go on.
         throw new Error(`the run is ending: ${self.#end(e instanceof Error ? e : new Error(String(e))).message}`);
       }
-      return ctx.newArrayBuffer(ownBuffer(response));
     });
     const print = ctx.newFunction(PRINT_GLOBAL, (level, text) => {
       const self = running();

@@ -6,7 +6,7 @@
  * io-ts validation of each kind's body.
  */
 export { readMessagePack, type FloatPath, type ReadResult } from "./reader.js";
-export { array, bin, bool, encodeFrame, encodeValue, int, map, name, nil, str, value, writeFrame } from "./writer.js";
+export { array, bin, bool, encodeFrame, encodeValue, frameStart, int, map, name, nil, str, value, writeFrame, writeFrameEndingIn } from "./writer.js";
 export { decodeUtf8, encodeUtf8, readUtf8, utf8Length, writeUtf8 } from "./utf8.js";
 export {
   CIRCUIT_INPUT_FORMAT,

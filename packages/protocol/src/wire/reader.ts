@@ -21,12 +21,19 @@ class Malformed {
   constructor(readonly why: string) {}
 }
 
-let bytes: Uint8Array = new Uint8Array(0);
-let view: DataView = new DataView(bytes.buffer);
+const NOTHING = new Uint8Array(0);
+let bytes: Uint8Array = NOTHING;
+/** A DataView of `bytes`, made only when a frame holds numbers that need one (making it costs more than reading most frames). */
+let view: DataView | undefined;
 let pos = 0;
-/** path[i] is the key or index being read in the container at nesting level i + 1. */
-let path: (string | number)[] = [];
-let floats: FloatPath[] = [];
+/**
+ * path[i] is the key or index being read in the container at nesting level i + 1. Kept from
+ * frame to frame: a float at level L reads path[0..L-1], which this frame has written by then.
+ */
+const path: (string | number)[] = [];
+/** Where floats were found; a fresh array only once a frame has one. */
+const NO_FLOATS: FloatPath[] = [];
+let floats: FloatPath[] = NO_FLOATS;
 
 function fail(why: string): never {
   throw new Malformed(`byte ${pos}: ${why}`);
@@ -43,7 +50,13 @@ function take(n: number): number {
 /** A big-endian unsigned integer of 1, 2 or 4 bytes. */
 function uint(width: number): number {
   const at = take(width);
-  return width === 1 ? bytes[at]! : width === 2 ? view.getUint16(at) : view.getUint32(at);
+  if (width === 1) return bytes[at]!;
+  if (width === 2) return (bytes[at]! << 8) | bytes[at + 1]!;
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
+
+function dataView(): DataView {
+  return (view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 /** Reads the value at `pos`; `level` is how many containers enclose it. */
@@ -62,8 +75,9 @@ function read(level: number): unknown {
     return bytes.slice(at, at + n);
   }
   if (b === 0xca || b === 0xcb) {
-    const f = b === 0xca ? view.getFloat32(take(4)) : view.getFloat64(take(8));
+    const f = b === 0xca ? dataView().getFloat32(take(4)) : dataView().getFloat64(take(8));
     if (!Number.isFinite(f)) fail("numbers must be finite");
+    if (floats === NO_FLOATS) floats = [];
     floats.push(path.slice(0, Math.min(level, 4)));
     return f;
   }
@@ -71,12 +85,12 @@ function read(level: number): unknown {
   if (b === 0xcf || b === 0xd3) {
     // Exact inside ±(2^53-1); anything outside rounds to a magnitude of at least 2^53.
     const at = take(8);
-    const n = (b === 0xcf ? view.getUint32(at) : view.getInt32(at)) * 0x100000000 + view.getUint32(at + 4);
+    const n = (b === 0xcf ? dataView().getUint32(at) : dataView().getInt32(at)) * 0x100000000 + dataView().getUint32(at + 4);
     return Number.isSafeInteger(n) ? n : fail("integer outside ±(2^53-1)");
   }
-  if (b === 0xd0) return view.getInt8(take(1));
-  if (b === 0xd1) return view.getInt16(take(2));
-  if (b === 0xd2) return view.getInt32(take(4));
+  if (b === 0xd0) return dataView().getInt8(take(1));
+  if (b === 0xd1) return dataView().getInt16(take(2));
+  if (b === 0xd2) return dataView().getInt32(take(4));
   if (b >= 0xd9 && b <= 0xdb) return readStr(uint(1 << (b - 0xd9)));
   if (b === 0xdc || b === 0xdd) return readArray(uint(b === 0xdc ? 2 : 4), level);
   if (b === 0xde || b === 0xdf) return readMap(uint(b === 0xde ? 2 : 4), level);
@@ -168,10 +182,9 @@ function readMap(n: number, level: number): Record<string, unknown> {
 /** Reads one whole frame's bytes; never throws. */
 export function readMessagePack(frame: Uint8Array): ReadResult {
   bytes = frame;
-  view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  view = undefined;
   pos = 0;
-  path = [];
-  floats = [];
+  floats = NO_FLOATS;
   try {
     const value = read(0);
     if (left()) fail(`${left()} trailing bytes after the frame`);
@@ -180,6 +193,7 @@ export function readMessagePack(frame: Uint8Array): ReadResult {
     if (e instanceof Malformed) return { ok: false, why: e.why };
     throw e;
   } finally {
-    bytes = new Uint8Array(0);
+    bytes = NOTHING;
+    view = undefined;
   }
 }
