@@ -37,8 +37,8 @@ export interface PoolOptions {
   readonly journalBytes?: number;
   /** Bytes of compiled guests (code, compiled module, snapshot) each sandbox keeps (default 128 MiB). */
   readonly cacheBytes?: number;
-  /** The sandbox's worker script (default: pool/worker.js). For tests, and hosts that wrap the worker. */
-  readonly workerUrl?: URL;
+  /** The sandbox's script (default: pool/sandbox-process.js). For tests, and hosts that wrap it. */
+  readonly sandboxUrl?: URL;
 }
 
 const MIB = 1024 * 1024;
@@ -93,7 +93,7 @@ export class WorkerPool {
       loadTimeoutMs: options.loadTimeoutMs ?? 60_000,
       journalBytes: options.journalBytes ?? 2 * MIB,
       cacheBytes: options.cacheBytes ?? 128 * MIB,
-      workerUrl: options.workerUrl ?? new URL("./worker.js", import.meta.url),
+      sandboxUrl: options.sandboxUrl ?? new URL("./sandbox-process.js", import.meta.url),
     };
     this.watchdog = new Watchdog(Math.max(5, Math.min(50, Math.floor(this.options.graceMs / 4))), sharedNow);
     this.slots = Array.from({ length: this.size }, () => {
@@ -148,10 +148,10 @@ export class WorkerPool {
     this.counts.workersStarted++;
     const sandbox = new Sandbox(
       {
-        workerUrl: this.options.workerUrl.href,
-        heapMb: Math.ceil(this.options.heapBytes / MIB),
-        stackMb: Math.max(4, Math.ceil((16 * this.options.stackBytes) / MIB)),
-        worker: { journalBytes: this.options.journalBytes, cacheBytes: this.options.cacheBytes, memoryBytes: this.options.memoryBytes },
+        script: this.options.sandboxUrl,
+        heapBytes: this.options.heapBytes,
+        stackBytes: Math.max(4 * MIB, 16 * this.options.stackBytes),
+        config: { journalBytes: this.options.journalBytes, cacheBytes: this.options.cacheBytes, memoryBytes: this.options.memoryBytes },
       },
       (done) => this.finished(slot, sandbox, done),
     );
@@ -296,11 +296,11 @@ export class WorkerPool {
 /** Why a sandbox process died, as its phase's error. The process's own words (stderr, stacks) stay in `stack`, for the host's report only. */
 function deathError(exit: SandboxExit, heapBytes: number): RunError {
   const heapMb = Math.ceil(heapBytes / MIB);
-  const how = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-  if (exit.died?.code === "ERR_WORKER_OUT_OF_MEMORY" || /out of memory|Reached heap limit/i.test(exit.stderr)) {
+  const how = exit.startError !== undefined ? "it could not be started" : exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  if (/out of memory|Reached heap limit/i.test(exit.stderr)) {
     return { code: "limit_exceeded", limit: "memory", message: `the sandbox running the guest ran out of its ${heapMb} MiB heap (${how}) and was replaced` };
   }
-  // What the process said (its worker's error, V8's words on stderr) names host files: the report's stack only, never the message a guest is told.
-  const detail = [exit.died === undefined ? undefined : exit.died.stack ?? exit.died.message, exit.stderr.trim()].filter((s) => s !== undefined && s !== "").join("\n");
+  // What the process said (an uncaught exception, V8's words on stderr) names host files: the report's stack only, never the message a guest is told.
+  const detail = [exit.startError, exit.stderr.trim()].filter((s) => s !== undefined && s !== "").join("\n");
   return { code: "internal", message: `the sandbox running the guest died (${how}) and was replaced`, ...(detail === "" ? {} : { stack: detail }) };
 }

@@ -1,21 +1,30 @@
-import { parentPort, workerData } from "node:worker_threads";
 import type { LoadedGuest } from "../engine/engine.js";
 import { LazyDisk } from "../session/disk.js";
 import { errorRecord, runErrorOf, runPhase, type PhaseOutcome } from "../session/session.js";
 import { engineFor } from "./engines.js";
 import { JournalWriter } from "./journal.js";
 import { Lru } from "./lru.js";
-import type { DoneMessage, JobMessage, WorkerConfig } from "./messages.js";
+import { JOURNAL_FD, type DoneMessage, type JobMessage, type SandboxConfig } from "./messages.js";
 
 /**
- * A sandbox's worker thread (one per sandbox process; see sandbox-main.ts): runs one phase at a
- * time, each on a fresh guest instance, and keeps the compiled guests (LoadedGuest per program
- * id), weighed in the bytes they hold, for the next phases of the same programs. Everything the
- * phase records goes to the journal file as well, for the host to read back if it has to kill
- * this sandbox.
+ * A sandbox process: what the pool starts for each of its slots (sandbox.ts). It runs one
+ * phase at a time, each on a fresh guest instance, and keeps the compiled guests (LoadedGuest
+ * per program id), weighed in the bytes they hold, for the next phases of the same programs.
+ * Everything a phase records goes to the journal file as well, for the host to read back if it
+ * has to kill this process.
+ *
+ * Why a process: a guest must never be able to end the host. V8's fatal errors (an
+ * out-of-memory in ArrayBuffer allocation or message serialization, a native crash) abort the
+ * whole process, whatever a worker thread's resourceLimits say; here they end this process
+ * only, and the host replaces it. Guests run on its main thread, whose native stack the host
+ * raised at the start (a guest needs 16 times its own: see quickjs-module.ts), with V8's
+ * --stack-size and --max-old-space-size set to match.
+ *
+ * The process never outlives the host: when the IPC channel closes (the host exited or was
+ * killed), it exits.
  */
-const config = workerData as WorkerConfig;
-const journal = new JournalWriter(config.journalFd, config.journalBytes);
+const config = JSON.parse(process.argv[2]!) as SandboxConfig;
+const journal = new JournalWriter(JOURNAL_FD, config.journalBytes);
 /** Programs dropped from the cache since the last job's answer. */
 let evicted: string[] = [];
 const guests = new Lru<string, LoadedGuest>(
@@ -26,19 +35,21 @@ const guests = new Lru<string, LoadedGuest>(
   },
   (guest) => guest.retainedBytes,
 );
-const port = parentPort!;
 
-port.on("message", (job: JobMessage) => {
+process.on("message", (job: JobMessage) => {
   void runJob(job)
     // runPhase never throws; anything that still does here is a host bug, reported as the phase's failure.
     .catch((e: unknown) => ({ outcome: failed(job, e, 0), cached: false }))
     .then(({ outcome, cached }) => {
       journal.idle();
-      const done: DoneMessage = { kind: "done", seq: job.seq, outcome, cached: cached && guests.has(job.program), evicted };
+      const done: DoneMessage = { seq: job.seq, outcome, cached: cached && guests.has(job.program), evicted };
       evicted = [];
-      port.postMessage(done);
+      process.send!(done);
     });
 });
+process.on("disconnect", () => process.exit(0));
+// The host may have gone while this process started (its 'disconnect' came before the listener).
+if (!process.connected) process.exit(0);
 
 async function runJob(job: JobMessage): Promise<{ outcome: PhaseOutcome; cached: boolean }> {
   journal.begin(job.seq);
