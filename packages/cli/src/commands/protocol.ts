@@ -3,17 +3,18 @@ import { either as E } from "fp-ts";
 import { printJson, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { readArgOrStdin } from "../read-input.js";
 
-const USAGE = `zkguest protocol decode HEX|-     decode one frame; prints it as vector JSON (bytes as {"$bin": hex})
-zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints its hex`;
+export const protocolUsage = `usage: zkguest protocol decode HEX|-     decode one frame (hex digits, 0x allowed; '-' reads stdin);
+                                          prints it as vector JSON (bytes as {"$bin": hex})
+       zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints its hex
+`;
 
 /** `zkguest protocol`: frames by hand, for anyone debugging a guest or a host of their own. */
 export const protocolCommand: Command = async (argv, io) => {
   const [verb, input, ...extra] = argv;
-  if (!verb || input === undefined || extra.length) throw new UsageError("", USAGE);
+  if (verb !== "decode" && verb !== "encode") throw new UsageError(verb === undefined ? "protocol takes 'decode HEX|-' or 'encode JSON|-'" : `unknown protocol verb '${verb}' (it takes decode or encode)`);
+  if (input === undefined || extra.length) throw new UsageError(`protocol ${verb} takes one argument, got ${argv.length - 1}`);
   const text = (await readArgOrStdin(input, io)).toString("utf8").trim();
-  if (verb === "decode") return decodeFrame(text, io);
-  if (verb === "encode") return encodeFrame(text, io);
-  throw new UsageError(`unknown protocol verb '${verb}'`, USAGE);
+  return verb === "decode" ? decodeFrame(text, io) : encodeFrame(text, io);
 };
 
 function decodeFrame(hex: string, io: CliIO): number {

@@ -7,6 +7,20 @@ import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
 import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
 
+export const runUsage = `usage: zkguest run GUEST [options]
+  GUEST              a guest artifact (.zkg), or a controller (.ts/.js) or .wasm built on the fly
+  --args JSON|-|@FILE  the request's arguments as JSON: inline, '-' for stdin, @FILE from a file (default null)
+  --image IMG        the program's FAT-16 disk image (made when missing)
+  --execute          the dry run: the witness step only, no proof (status 'executed')
+  --prover NAME      dev (default) or groth16 (needs 'zkguest setup' first)
+  --keys DIR         where the groth16 keys are (default .zkguest/keys)
+  --out DIR          with --prover groth16: write proof.json, public.json, verification_key.json (snarkjs)
+  --timeout-ms N     the run's time limit
+  --memory-mb N      the guest's memory limit
+  --json             print the report as JSON
+Exit 0 when proved (or executed, with --execute), 1 when the run failed.
+`;
+
 /**
  * `zkguest run GUEST [--args JSON] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]
  * [--prover dev|groth16] [--keys DIR] [--out DIR]`: the full lifecycle (witness step, prover,

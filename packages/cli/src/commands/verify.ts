@@ -7,6 +7,13 @@ import { KEYS_OPTION, keysDir, loadGroth16 } from "../groth16.js";
 import { loadGuest } from "../guest-artifact.js";
 import { readFileOrStdin } from "../read-input.js";
 
+export const verifyUsage = `usage: zkguest verify GUEST.zkg PROOF|- [--keys DIR] [--dev]
+  PROOF              the proof as the entrypoint received it ('-' reads stdin)
+  --keys DIR         where the groth16 keys are (default .zkguest/keys)
+  --dev              accept development proofs and keys from a development ceremony
+Exit 0 when the proof verifies, 1 when it does not.
+`;
+
 /**
  * `zkguest verify GUEST.zkg PROOF|- [--keys DIR] [--dev]`: checks a proof (as the entrypoint
  * received it, e.g. read back with `zkguest fs cat`) against the program's verification key and
