@@ -1,6 +1,7 @@
 import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
 import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
-import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
+import { open, type FileHandle } from "node:fs/promises";
+import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
@@ -22,9 +23,9 @@ Exit 0 when proved (or executed, with --execute), 1 when the run failed.
 `;
 
 /**
- * `zkguest run GUEST [--args JSON] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]
- * [--prover dev|groth16] [--keys DIR] [--out DIR]`: the full lifecycle (witness step, prover,
- * entrypoint) of a guest artifact, or of a controller built on the fly, with the dev prover or
+ * `zkguest run GUEST [--args JSON|-|@FILE] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]
+ * [--prover dev|groth16] [--keys DIR] [--out DIR] [--execute]`: the full lifecycle (witness step, prover,
+ * entrypoint), or with --execute the witness step alone (Host.execute), of a guest artifact, or of a controller built on the fly, with the dev prover or
  * (for a program built with a circuit and set up) the groth16 prover. Prints the logs, the
  * report and the files stored; exit 0 when proved, 1 when the run failed (one line on stderr
  * naming the code and the cause). With `--out`, a groth16 run also writes proof.json,
@@ -39,12 +40,15 @@ export const runCommand: Command = async (argv, io) => {
     "memory-mb": { type: "string" },
     prover: { type: "string" },
     out: { type: "string" },
+    execute: { type: "boolean" },
     ...KEYS_OPTION,
   });
   const proverKind = proverName(flags["prover"], "run");
   const out = flags["out"] as string | undefined;
   if (out !== undefined && proverKind !== "groth16") throw new UsageError("run: --out writes snarkjs's files of a groth16 proof: add --prover groth16");
-  const runArgs = parseJsonArgs(await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io));
+  const execute = flags["execute"] === true;
+  if (execute && (flags["prover"] !== undefined || flags["keys"] !== undefined)) throw new UsageError("run: --execute is the witness step alone, which no prover takes part in: drop --prover and --keys");
+  const runArgs = parseJsonArgs(await readArgs((flags["args"] as string | undefined) ?? "null", io));
   const timeMs = integerFlag("run", flags["timeout-ms"], "--timeout-ms", 1);
   const memoryMb = integerFlag("run", flags["memory-mb"], "--memory-mb", 1);
   const limits: Partial<RunLimits> = {
@@ -63,11 +67,11 @@ export const runCommand: Command = async (argv, io) => {
     const host = await Host.create({ devMode: true, poolSize: 1, limits, ...(prover === undefined ? {} : { prover }) });
     try {
       const program = await host.deploy(bytes);
-      const report = await host.prove(program, runArgs, imageOption);
+      const report = execute ? await host.execute(program, runArgs, imageOption) : await host.prove(program, runArgs, imageOption);
       const stored = await readStoredFiles(host, report, imageOption);
       if (flags["json"]) printJson(io.stdout, reportJson(artifact.manifest.name, report, stored), 2);
       else printRun(io, artifact.manifest.name, report, stored);
-      if (report.status !== "proved") {
+      if (report.status !== (execute ? "executed" : "proved")) {
         printLines(io.stderr, [failureLine(report)]);
         return EXIT_FAILED;
       }
@@ -82,6 +86,43 @@ export const runCommand: Command = async (argv, io) => {
     }
   });
 };
+
+/**
+ * The most bytes of JSON `--args @FILE` reads: the arguments travel to the guest in one frame,
+ * which the host's default limit bounds (a larger file could never be sent).
+ */
+const MAX_ARGS_FILE_BYTES = DEFAULT_RUN_LIMITS.maxFrameBytes;
+
+/** The text of `--args`: `@FILE` reads FILE (at most MAX_ARGS_FILE_BYTES), `-` stdin, anything else is the JSON itself. */
+async function readArgs(arg: string, io: CliIO): Promise<Buffer> {
+  if (!arg.startsWith("@")) return readArgOrStdin(arg, io);
+  const file = arg.slice(1);
+  if (file === "") throw new UsageError("run: --args @FILE needs a file name after the @");
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === "ENOENT") throw new ZkguestError("not_found", `run: --args @${file}: no such file`);
+    if (code === "EISDIR") throw new UsageError(`run: --args @${file} is a directory, not a JSON file`);
+    throw err;
+  }
+  try {
+    if ((await handle.stat()).isDirectory()) throw new UsageError(`run: --args @${file} is a directory, not a JSON file`);
+    // Read one byte past the limit: a file that fills it is too large, whatever its stat says (a pipe, a growing file).
+    const buffer = Buffer.alloc(MAX_ARGS_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_ARGS_FILE_BYTES) throw new ZkguestError("frame_too_large", `run: --args @${file} is more than ${MAX_ARGS_FILE_BYTES} bytes, the largest request frame (max_frame_bytes)`);
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** The request's arguments: any JSON value (a protocol Value). */
 function parseJsonArgs(text: Buffer): Value {
