@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   demo: { summary: "run the demo (--groth16: with a real proof)", load: async () => { const m = await import("./commands/demo.js"); return { run: m.demoCommand, usage: m.demoUsage }; } },
   "export-verifier": { summary: "write the Solidity verifier of a program's groth16 proofs", load: async () => { const m = await import("./commands/export-verifier.js"); return { run: m.exportVerifierCommand, usage: m.exportVerifierUsage }; } },
   fs: { summary: "make, inspect and change FAT-16 disk images", load: async () => { const m = await import("./commands/fs.js"); return { run: m.fsCommand, usage: await usageThrownBy(m.fsCommand) }; } },
+  inspect: { summary: "show what a .zkg artifact or a proof file is (manifest, program, public signals)", load: async () => { const m = await import("./commands/inspect.js"); return { run: m.inspectCommand, usage: m.inspectUsage }; } },
   init: { summary: "scaffold a guest project that builds, tests and runs", load: async () => { const m = await import("./commands/init.js"); return { run: m.initCommand, usage: m.initUsage }; } },
   protocol: { summary: "encode or decode protocol frames", load: async () => { const m = await import("./commands/protocol.js"); return { run: m.protocolCommand, usage: m.protocolUsage }; } },
   remote: { summary: "use a zkguest service from the shell: deploy, prove, status, cat", load: async () => { const m = await import("./commands/remote.js"); return { run: m.remoteCommand, usage: m.remoteUsage }; } },

@@ -15,7 +15,7 @@ describe("zkguest --help, help CMD, --version", function () {
 
   it("every command and subcommand prints its usage on --help, -h and 'help CMD', and exits 0", () => {
     const commands = listedCommands();
-    expect(commands).to.include.members(["build", "run", "verify", "setup", "export-verifier", "init", "demo", "conformance", "fs", "protocol", "serve", "remote", "worker"]);
+    expect(commands).to.include.members(["build", "run", "verify", "setup", "export-verifier", "init", "demo", "conformance", "fs", "protocol", "serve", "remote", "worker", "inspect"]);
     for (const name of commands) {
       const viaHelp = zkguest(["help", name]);
       expect(viaHelp.status, `help ${name}: ${viaHelp.stderr}`).to.equal(0);
@@ -43,7 +43,7 @@ describe("zkguest --help, help CMD, --version", function () {
   });
 
   it("a usage error is one line on stderr, exit 2, for every command (fs and protocol included)", () => {
-    const cases = [["fs"], ["fs", "frobnicate"], ["fs", "ls"], ["protocol"], ["protocol", "frobnicate", "x"], ["protocol", "decode"], ["remote"], ["conformance"], ["run"], ["build", "--bogus"], ["help", "bogus"], ["help", "run", "build"]];
+    const cases = [["fs"], ["fs", "frobnicate"], ["fs", "ls"], ["protocol"], ["protocol", "frobnicate", "x"], ["protocol", "decode"], ["remote"], ["conformance"], ["run"], ["build", "--bogus"], ["help", "bogus"], ["help", "run", "build"], ["inspect"]];
     for (const argv of cases) {
       const r = zkguest(argv);
       expect(r.status, argv.join(" ")).to.equal(2);

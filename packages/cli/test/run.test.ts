@@ -265,7 +265,7 @@ describe("zkguest run", function () {
     const cases: [string, string[], number, RegExp][] = [
       ["arguments that are not JSON", ["run", "hello.zkg", "--args", "{numbers:1}"], 2, /^zkguest: usage: run: --args is not JSON: /],
       ["--args @FILE of a missing file", ["run", "hello.zkg", "--args", "@nothere.json"], 1, /^zkguest: not_found: run: --args @nothere\.json: no such file$/],
-      ["--args @FILE of a directory", ["run", "hello.zkg", "--args", "@."], 2, /^zkguest: usage: run: --args @\. is a directory, not a JSON file /],
+      ["--args @FILE of a directory", ["run", "hello.zkg", "--args", "@."], 1, /^zkguest: not_found: run: --args @\.: not a file \(a directory\)$/],
       ["--args @FILE larger than a request frame", ["run", "hello.zkg", "--args", "@big.json"], 1, /^zkguest: frame_too_large: run: --args @big\.json is more than \d+ bytes, the largest request frame \(max_frame_bytes\)$/],
       ["--args @ without a file", ["run", "hello.zkg", "--args", "@"], 2, /^zkguest: usage: run: --args @FILE needs a file name after the @ /],
       ["an unknown prover", ["run", "hello.zkg", "--prover", "plonk"], 2, /^zkguest: usage: run: --prover is one of dev, groth16, got 'plonk' /],

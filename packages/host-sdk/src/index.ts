@@ -10,4 +10,4 @@ export { programRef, type Prover, type ProgramRef, type ProofInfo } from "./prov
 export { DevProver, DEV_PROOF_FORMAT, readDevProof, type DevProof, type DevProverOptions } from "./prover/dev-prover.js";
 export type { Registry } from "./registry/registry.js";
 export { DirectoryRegistry, DEFAULT_DISK_BYTES, ensureDiskImage, type DirectoryRegistryOptions } from "./registry/directory-registry.js";
-export { createArtifact, readArtifact, readArtifactFile, programIdOf, ARTIFACT_FORMAT, MAX_CIRCUIT_BYTES, type Artifact, type ArtifactInput, type Manifest } from "./artifact.js";
+export { createArtifact, readArtifact, readArtifactFile, programIdOf, ARTIFACT_FORMAT, MAX_ARTIFACT_BYTES, MAX_CIRCUIT_BYTES, type Artifact, type ArtifactInput, type Manifest } from "./artifact.js";

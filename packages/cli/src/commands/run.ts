@@ -1,6 +1,6 @@
 import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
-import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
-import { open, type FileHandle } from "node:fs/promises";
+import { isZkguestError, unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
+import { readBoundedFile } from "../bounded-file.js";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
@@ -98,29 +98,11 @@ async function readArgs(arg: string, io: CliIO): Promise<Buffer> {
   if (!arg.startsWith("@")) return readArgOrStdin(arg, io);
   const file = arg.slice(1);
   if (file === "") throw new UsageError("run: --args @FILE needs a file name after the @");
-  let handle: FileHandle;
   try {
-    handle = await open(file, "r");
+    return await readBoundedFile(file, MAX_ARGS_FILE_BYTES, () => new ZkguestError("frame_too_large", `run: --args @${file} is more than ${MAX_ARGS_FILE_BYTES} bytes, the largest request frame (max_frame_bytes)`));
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === "ENOENT") throw new ZkguestError("not_found", `run: --args @${file}: no such file`);
-    if (code === "EISDIR") throw new UsageError(`run: --args @${file} is a directory, not a JSON file`);
+    if (isZkguestError(err) && err.code === "not_found") throw new ZkguestError("not_found", `run: --args @${err.message}`);
     throw err;
-  }
-  try {
-    if ((await handle.stat()).isDirectory()) throw new UsageError(`run: --args @${file} is a directory, not a JSON file`);
-    // Read one byte past the limit: a file that fills it is too large, whatever its stat says (a pipe, a growing file).
-    const buffer = Buffer.alloc(MAX_ARGS_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > MAX_ARGS_FILE_BYTES) throw new ZkguestError("frame_too_large", `run: --args @${file} is more than ${MAX_ARGS_FILE_BYTES} bytes, the largest request frame (max_frame_bytes)`);
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    await handle.close();
   }
 }
 
