@@ -1,6 +1,7 @@
-import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError, type Message } from "@zkguest/protocol";
+import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError } from "@zkguest/protocol";
+import { encodeValue } from "@zkguest/protocol/wire";
 import { either as E } from "fp-ts";
-import { printJson, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { readArgOrStdin } from "../read-input.js";
 
 export const protocolUsage = `usage: zkguest protocol decode HEX|-     decode one frame (hex digits, 0x allowed; '-' reads stdin);
@@ -20,7 +21,8 @@ export const protocolCommand: Command = async (argv, io) => {
 function decodeFrame(hex: string, io: CliIO): number {
   let bytes: Uint8Array;
   try {
-    bytes = fromHex(hex);
+    // `0x...`, as frames are often written, is the same digits.
+    bytes = fromHex(hex.replace(/^0x/i, ""));
   } catch {
     throw new UsageError("decode takes the frame as hex digits");
   }
@@ -37,10 +39,10 @@ function encodeFrame(json: string, io: CliIO): number {
   } catch (e) {
     throw new UsageError(`encode takes one frame as JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // encode() trusts its input's type: check the result as a receiver would.
-  const bytes = encode(value as Message);
-  const back = decode(bytes);
-  if (E.isLeft(back)) throw new ZkguestError(back.left.code, back.left.message);
-  io.stdout.write(toHex(bytes) + "\n");
+  // encode() trusts its input's type, so the value is first checked as a receiver checks a frame:
+  // written as a plain map (a non-Value is a typed error here) and read back by decode().
+  const checked = decode(encodeValue(value, "frame"));
+  if (E.isLeft(checked)) throw new ZkguestError(checked.left.code, checked.left.message);
+  printLines(io.stdout, [toHex(encode(checked.right))]);
   return 0;
 }
