@@ -167,6 +167,26 @@ describe("zkguest run", function () {
     }
   });
 
+  it("a bad --image (a directory, other bytes, an empty file) is the host's one line about the image, before any guest runs", () => {
+    fs.mkdirSync(path.join(dir, "imagedir"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "junk.img"), Buffer.alloc(100_000, 0x5a));
+    fs.writeFileSync(path.join(dir, "empty.img"), "");
+    const cases: [string, RegExp][] = [
+      ["imagedir", /^zkguest: corrupt_volume: imagedir: a directory, not a disk image\n$/],
+      ["junk.img", /^zkguest: corrupt_volume: junk\.img: not a FAT-16 disk image: sector 0 is neither a FAT boot sector nor a partition table [^\n]*\n$/],
+      ["empty.img", /^zkguest: corrupt_volume: empty\.img: not a FAT-16 disk image: image is 0 bytes, too short for a boot sector\n$/],
+    ];
+    for (const [image, expected] of cases) {
+      for (const mode of [[], ["--execute"]]) {
+        const r = zkguest(["run", "hello.zkg", "--image", image, ...mode], { cwd: dir });
+        expect(r.stdout, image).to.equal("");
+        expect(r.stderr, image).to.match(expected);
+        expect(r.status, image).to.equal(2);
+      }
+    }
+    expect(fs.readFileSync(path.join(dir, "junk.img"))).to.deep.equal(Buffer.alloc(100_000, 0x5a));
+  });
+
   it("runs a WebAssembly guest (examples/c-guest, built from source) given as a .wasm file", function () {
     const wasm = path.join(dir, "c-guest.wasm");
     const built = spawnSync("sh", [path.join(REPO, "examples/c-guest/build.sh"), wasm], { encoding: "utf8" });

@@ -13,7 +13,7 @@ import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
 import { programRef, type ProgramRef, type ProofInfo, type Prover } from "./prover/prover.js";
-import { DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
+import { checkDiskImage, DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
 import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "./run-limits.js";
@@ -243,6 +243,7 @@ export class Host {
     if (image === undefined) return this.registry.diskImage(programId);
     const resolved = path.resolve(image);
     ensureDiskImage(resolved, this.diskBytes);
+    checkDiskImage(resolved, image);
     return resolved;
   }
 
