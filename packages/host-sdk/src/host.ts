@@ -274,8 +274,8 @@ interface Proving {
 function proofOutcome(witness: PhaseOutcome, proving: Proving | undefined): ProofOutcome {
   const logs = witness.logs.map(logEntry);
   if (proving !== undefined && E.isRight(proving.result)) return { success: true, proof: proving.result.right, logs };
-  const error = proving !== undefined && E.isLeft(proving.result) ? proving.result.left : failure(witness.error!.code, witness.error!.message);
-  return { success: false, error, logs };
+  if (proving !== undefined && E.isLeft(proving.result)) return { success: false, error: proving.result.left, stage: "prove", logs };
+  return { success: false, error: failure(witness.error!.code, witness.error!.message), stage: "witness", logs };
 }
 
 /**
