@@ -1,6 +1,8 @@
 import { ZkguestError } from "@zkguest/protocol/core";
 import { open, type FileHandle } from "node:fs/promises";
 
+const CHUNK_BYTES = 1024 * 1024;
+
 /**
  * A file's bytes, at most `maxBytes` of them: a missing file or a directory is `not_found`, a
  * larger file is the error `tooLarge` gives. It reads one byte past the limit rather than trusting
@@ -18,11 +20,14 @@ export async function readBoundedFile(file: string, maxBytes: number, tooLarge: 
   }
   try {
     if ((await handle.stat()).isDirectory()) throw new ZkguestError("not_found", `${file}: not a file (a directory)`);
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Read in chunks: memory follows the file's size, not the limit.
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) return buffer.subarray(0, length);
+      const chunk = Buffer.alloc(Math.min(CHUNK_BYTES, maxBytes + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, length);
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
       if (length > maxBytes) throw tooLarge();
     }

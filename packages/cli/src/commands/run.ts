@@ -23,11 +23,11 @@ Exit 0 when proved (or executed, with --execute), 1 when the run failed.
 `;
 
 /**
- * `zkguest run GUEST [--args JSON|-|@FILE] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]
- * [--prover dev|groth16] [--keys DIR] [--out DIR] [--execute]`: the full lifecycle (witness step, prover,
- * entrypoint), or with --execute the witness step alone (Host.execute), of a guest artifact, or of a controller built on the fly, with the dev prover or
+ * `zkguest run GUEST [options]` (runUsage): the full lifecycle (witness step, prover,
+ * entrypoint), or with --execute the witness step alone (Host.execute), of a guest artifact,
+ * or of a controller built on the fly, with the dev prover or
  * (for a program built with a circuit and set up) the groth16 prover. Prints the logs, the
- * report and the files stored; exit 0 when proved, 1 when the run failed (one line on stderr
+ * report and the files stored; exit 0 when proved (executed), 1 when the run failed (one line on stderr
  * naming the code and the cause). With `--out`, a groth16 run also writes proof.json,
  * public.json and verification_key.json there, in snarkjs's formats.
  */
