@@ -96,6 +96,6 @@ export default defineController({
   it("usage: a kit must be named", () => {
     const r = zkguest("conformance");
     expect(r.status).to.equal(2);
-    expect(r.stderr).to.equal("zkguest: usage: conformance takes 'guest GUEST' or 'host'\n");
+    expect(r.stderr).to.equal("zkguest: usage: conformance takes 'guest GUEST' or 'host' (see 'zkguest help conformance')\n");
   });
 });

@@ -10,7 +10,10 @@ export interface CliIO {
 /** A command returns its exit code, or throws a UsageError / ZkguestError that main() prints as one line. */
 export type Command = (argv: string[], io: CliIO) => Promise<number>;
 
-/** Wrong words on the command line: exit 2. `usage`, the command's own help, is printed after the line as it is. */
+/**
+ * Wrong words on the command line: exit 2, one line. `usage` is a command's help text thrown
+ * with it (`zkguest fs` gives its usage this way); main() prints it only when help was asked for.
+ */
 export class UsageError extends Error {
   override readonly name = "UsageError";
   constructor(
@@ -26,9 +29,9 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** One line, never a stack trace: `zkguest: <code>: <cause>` (and a usage error's help). */
-export function describeError(err: unknown): { line: string; exitCode: number; usage?: string } {
-  if (err instanceof UsageError) return { line: `usage: ${err.message}`, exitCode: EXIT_USAGE, ...(err.usage === undefined ? {} : { usage: err.usage }) };
+/** One line, never a stack trace: `zkguest: <code>: <cause>`. */
+export function describeError(err: unknown): { line: string; exitCode: number } {
+  if (err instanceof UsageError) return { line: `usage: ${err.message}`, exitCode: EXIT_USAGE };
   if (isZkguestError(err)) {
     // An image that cannot be read at all is reported like a usage error (exit 2), as `zkguest fs` documents.
     const exitCode = err.code === "corrupt_volume" ? EXIT_USAGE : EXIT_FAILED;

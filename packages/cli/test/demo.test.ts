@@ -22,6 +22,6 @@ describe("zkguest demo", function () {
   it("takes no arguments", () => {
     const r = zkguest(["demo", "extra"]);
     expect(r.status).to.equal(2);
-    expect(r.stderr).to.equal("zkguest: usage: demo takes no arguments, got 1 argument\n");
+    expect(r.stderr).to.equal("zkguest: usage: demo takes no arguments, got 1 argument (see 'zkguest help demo')\n");
   });
 });

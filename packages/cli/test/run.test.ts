@@ -132,6 +132,61 @@ describe("zkguest run", function () {
     expect(cat.stdout.toString("hex")).to.equal(report.proof);
   });
 
+  it("--execute: the dry run (Host.execute), the witness step alone: status executed, no proof, nothing stored, exit 0", () => {
+    const image = path.join(dir, "execute.img");
+    const r = zkguest(["run", "hello.zkg", "--execute", "--args", '{"numbers":[1,2,3]}', "--image", image, "--json"], { cwd: dir });
+    expect(r.stderr).to.equal("");
+    expect(r.status).to.equal(0);
+    const report = JSON.parse(r.stdout) as { status: string; proof?: string; witnesses: unknown[]; files: unknown[]; stored: unknown[]; logs: { phase: string }[] };
+    expect(report.status).to.equal("executed");
+    expect(report.proof).to.equal(undefined);
+    expect(report.witnesses).to.have.length(1);
+    expect(report.logs.map((l) => l.phase)).to.deep.equal(["witness"]);
+    expect(report.stored).to.deep.equal([]);
+    const listed = zkguest(["fs", "ls", image, "/"]);
+    expect(listed.status, listed.stderr).to.equal(0);
+    expect(listed.stdout).to.equal("");
+    const human = zkguest(["run", "hello.zkg", "--execute", "--args", '{"numbers":[1,2,3]}'], { cwd: dir });
+    expect(human.status, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(/\n {2}status +executed\n/).and.to.match(/\n {2}proof +none\n/);
+    // A failed witness step is still exit 1 with its one line.
+    const failed = zkguest(["run", "throws.ts", "--execute", "--args", "[7]"], { cwd: dir });
+    expect(failed.status).to.equal(1);
+    expect(failed.stderr).to.equal("zkguest: guest_error: RangeError: bad input [7]\n");
+  });
+
+  it("--args @FILE reads the arguments from a file; --prover dev is the default prover", () => {
+    fs.writeFileSync(path.join(dir, "args.json"), '{"numbers":[40,2]}\n');
+    for (const extra of [[], ["--prover", "dev"]]) {
+      const r = zkguest(["run", "hello.zkg", "--args", "@args.json", "--json", ...extra], { cwd: dir });
+      expect(r.status, r.stderr).to.equal(0);
+      const report = JSON.parse(r.stdout) as { status: string; proofInfo: { prover: string }; witnesses: { data: string }[] };
+      expect(report.status).to.equal("proved");
+      expect(report.proofInfo.prover).to.equal("dev");
+      expect(Buffer.from(report.witnesses[0]!.data, "hex").toString()).to.equal('{"numbers":[40,2],"sum":42}');
+    }
+  });
+
+  it("a bad --image (a directory, other bytes, an empty file) is the host's one line about the image, before any guest runs", () => {
+    fs.mkdirSync(path.join(dir, "imagedir"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "junk.img"), Buffer.alloc(100_000, 0x5a));
+    fs.writeFileSync(path.join(dir, "empty.img"), "");
+    const cases: [string, RegExp][] = [
+      ["imagedir", /^zkguest: corrupt_volume: imagedir: a directory, not a disk image\n$/],
+      ["junk.img", /^zkguest: corrupt_volume: junk\.img: not a FAT-16 disk image: sector 0 is neither a FAT boot sector nor a partition table [^\n]*\n$/],
+      ["empty.img", /^zkguest: corrupt_volume: empty\.img: not a FAT-16 disk image: image is 0 bytes, too short for a boot sector\n$/],
+    ];
+    for (const [image, expected] of cases) {
+      for (const mode of [[], ["--execute"]]) {
+        const r = zkguest(["run", "hello.zkg", "--image", image, ...mode], { cwd: dir });
+        expect(r.stdout, image).to.equal("");
+        expect(r.stderr, image).to.match(expected);
+        expect(r.status, image).to.equal(2);
+      }
+    }
+    expect(fs.readFileSync(path.join(dir, "junk.img"))).to.deep.equal(Buffer.alloc(100_000, 0x5a));
+  });
+
   it("runs a WebAssembly guest (examples/c-guest, built from source) given as a .wasm file", function () {
     const wasm = path.join(dir, "c-guest.wasm");
     const built = spawnSync("sh", [path.join(REPO, "examples/c-guest/build.sh"), wasm], { encoding: "utf8" });
@@ -229,18 +284,25 @@ describe("zkguest run", function () {
   describe("bad input is one line on stderr", () => {
     const cases: [string, string[], number, RegExp][] = [
       ["arguments that are not JSON", ["run", "hello.zkg", "--args", "{numbers:1}"], 2, /^zkguest: usage: run: --args is not JSON: /],
+      ["--args @FILE of a missing file", ["run", "hello.zkg", "--args", "@nothere.json"], 1, /^zkguest: not_found: run: --args @nothere\.json: no such file$/],
+      ["--args @FILE of a directory", ["run", "hello.zkg", "--args", "@."], 1, /^zkguest: not_found: run: --args @\.: not a file \(a directory\)$/],
+      ["--args @FILE larger than a request frame", ["run", "hello.zkg", "--args", "@big.json"], 1, /^zkguest: frame_too_large: run: --args @big\.json is more than \d+ bytes, the largest request frame \(max_frame_bytes\)$/],
+      ["--args @ without a file", ["run", "hello.zkg", "--args", "@"], 2, /^zkguest: usage: run: --args @FILE needs a file name after the @ /],
+      ["an unknown prover", ["run", "hello.zkg", "--prover", "plonk"], 2, /^zkguest: usage: run: --prover is one of dev, groth16, got 'plonk' /],
+      ["--execute with a prover", ["run", "hello.zkg", "--execute", "--prover", "groth16"], 2, /^zkguest: usage: run: --execute is the witness step alone, which no prover takes part in: drop --prover and --keys /],
       ["a missing guest", ["run", "nothere.zkg"], 1, /^zkguest: not_found: nothere\.zkg: no such file$/],
       ["a file that is not an artifact", ["run", "catches.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: /],
       // 60 MiB of nested one-element arrays: once a minute and 5 GB before the host aborted.
       ["an artifact of arrays nested 60 Mi deep", ["run", "nested.zkg"], 1, /^zkguest: malformed_frame: not a zkguest artifact: byte 5: containers nested deeper than 4 levels$/],
       ["a controller that does not compile", ["run", "broken.ts"], 1, /^zkguest: build: broken\.ts:2:87: Unexpected "\)"$/],
-      ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5'$/],
-      ["a memory limit the engine cannot honour", ["run", "hello.zkg", "--memory-mb", "4194304"], 2, /^zkguest: usage: run: --memory-mb takes 1 to 1984 for a js guest \(the QuickJS module's 2 GiB memory, less the engine's 64 MiB\), got 4194304$/],
-      ["a time limit past what the host can wait", ["run", "hello.zkg", "--timeout-ms", "9999999999"], 2, /^zkguest: usage: run: --timeout-ms takes 1 to 2147483647 for a js guest \(.*\), got 9999999999$/],
+      ["a limit that is not a positive integer", ["run", "hello.zkg", "--timeout-ms", "1.5"], 2, /^zkguest: usage: run: --timeout-ms takes a positive integer, got '1\.5' \(see 'zkguest help run'\)$/],
+      ["a memory limit the engine cannot honour", ["run", "hello.zkg", "--memory-mb", "4194304"], 2, /^zkguest: usage: run: --memory-mb takes 1 to 1984 for a js guest \(the QuickJS module's 2 GiB memory, less the engine's 64 MiB\), got 4194304 \(see 'zkguest help run'\)$/],
+      ["a time limit past what the host can wait", ["run", "hello.zkg", "--timeout-ms", "9999999999"], 2, /^zkguest: usage: run: --timeout-ms takes 1 to 2147483647 for a js guest \(.*\), got 9999999999 \(see 'zkguest help run'\)$/],
       ["an unknown command, even one named like an Object member", ["constructor"], 2, /^zkguest: usage: unknown command 'constructor' \(try 'zkguest help'\)$/],
     ];
     before(() => {
       fs.writeFileSync(path.join(dir, "catches.zkg"), "not an artifact");
+      fs.writeFileSync(path.join(dir, "big.json"), `[${"0,".repeat(3 * 2 ** 20)}0]`);
       const nested = Buffer.alloc(60 * 2 ** 20, 0x91);
       nested[nested.length - 1] = 0xc0;
       fs.writeFileSync(path.join(dir, "nested.zkg"), nested);

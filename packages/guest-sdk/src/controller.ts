@@ -12,6 +12,12 @@ export interface ProofResult<A extends Value = Value> {
   readonly logs: readonly LogEntry[];
   /** Why proving failed: present if and only if not `success`. */
   readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /**
+   * Which step failed, when `success` is false: `"witness"` (the witness step, so there were no
+   * witnesses to prove) or `"prove"` (the prover). Absent from hosts that do not send it (it is
+   * optional in protocol 1.1): then only `error` says.
+   */
+  readonly stage?: "witness" | "prove";
 }
 
 /** The two entry points of a controller. Either may be async. */

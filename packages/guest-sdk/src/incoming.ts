@@ -18,7 +18,7 @@ import { readableId, readMessagePack, type FloatPath } from "@zkguest/protocol/w
  * so that a guest bundle stays small, and a property test holds both to the same verdicts.
  */
 
-export type ProofResultBody = { success: boolean; args: Value; logs: LogEntry[]; proof?: Uint8Array; error?: Failure };
+export type ProofResultBody = { success: boolean; args: Value; logs: LogEntry[]; proof?: Uint8Array; error?: Failure; stage?: "witness" | "prove" };
 
 export type Incoming = { v: Version; id: number } & (
   | { kind: "hello"; body: { offer: Version[]; host: string; limits: Limits } }
@@ -100,10 +100,11 @@ const proofResult: Schema = (u, where) => {
       args: value,
       logs: arrayOf(struct({ level: when((x) => ["debug", "info", "warn", "error"].includes(x as string), "debug, info, warn or error"), message: string }, { fields: when(isMap, "a map") })),
     },
-    { proof: when((x) => x instanceof Uint8Array, "bytes (bin)"), error: errorBody },
+    { proof: when((x) => x instanceof Uint8Array, "bytes (bin)"), error: errorBody, stage: when((x) => x === "witness" || x === "prove", "witness or prove") },
   )(u, where) as ProofResultBody;
   if (b.success !== (b.proof !== undefined)) throw new BadField(`${where}: proof must be present if and only if success is true`);
   if (b.success === (b.error !== undefined)) throw new BadField(`${where}: error must be present if and only if success is false`);
+  if (b.success && b.stage !== undefined) throw new BadField(`${where}: stage names the step that failed, only when success is false`);
   return b;
 };
 

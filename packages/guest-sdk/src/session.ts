@@ -227,7 +227,7 @@ function isThenable(u: unknown): u is PromiseLike<unknown> {
 }
 
 function proofResult(b: ProofBody) {
-  return { success: b.success, proof: b.proof, args: b.args, logs: b.logs, error: b.error };
+  return { success: b.success, proof: b.proof, args: b.args, logs: b.logs, error: b.error, ...(b.stage === undefined ? {} : { stage: b.stage }) };
 }
 
 /** One witness (SPEC.md §4.2), its fields in canonical order. */

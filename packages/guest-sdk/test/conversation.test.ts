@@ -117,6 +117,22 @@ describe("guest SDK: the conversation (SPEC.md §2)", () => {
     expect(host.kinds()).to.deep.equal(["log", "witness.ready"]);
   });
 
+  it("passes proof.result's stage (which step failed) to the entrypoint, and refuses one beside success (SPEC.md §5.1)", async () => {
+    const got: ProofResult[] = [];
+    const host = serving({ entrypoint: (r) => void got.push(r) });
+    await host.hello();
+    for (const stage of ["witness", "prove"] as const) {
+      expect((await host.send("proof.result", { success: false, args: null, logs: [], error: { code: "internal", message: "x" }, stage })).kind).to.equal("ok");
+    }
+    expect(got.map((r) => r.stage)).to.deep.equal(["witness", "prove"]);
+    const wrong = await host.send("proof.result", { success: true, proof: new Uint8Array([1]), args: null, logs: [], stage: "prove" } as never);
+    expect(wrong.kind).to.equal("error");
+    expect((wrong.body as { message: string }).message).to.match(/stage names the step that failed, only when success is false/);
+    const unknown = await host.send("proof.result", { success: false, args: null, logs: [], error: { code: "internal", message: "x" }, stage: "verify" } as never);
+    expect(unknown.kind).to.equal("error");
+    expect(got).to.have.length(2);
+  });
+
   it("passes an unknown error code to the entrypoint as internal, keeping the code (SPEC.md §8)", async () => {
     let got: ProofResult | undefined;
     const host = serving({ entrypoint: (r) => void (got = r) });

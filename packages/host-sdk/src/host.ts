@@ -13,7 +13,7 @@ import { Lru } from "./pool/lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
 import { programRef, type ProgramRef, type ProofInfo, type Prover } from "./prover/prover.js";
-import { DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
+import { checkDiskImage, DEFAULT_DISK_BYTES, DirectoryRegistry, ensureDiskImage } from "./registry/directory-registry.js";
 import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "./run-limits.js";
@@ -243,6 +243,7 @@ export class Host {
     if (image === undefined) return this.registry.diskImage(programId);
     const resolved = path.resolve(image);
     ensureDiskImage(resolved, this.diskBytes);
+    checkDiskImage(resolved, image);
     return resolved;
   }
 
@@ -273,8 +274,8 @@ interface Proving {
 function proofOutcome(witness: PhaseOutcome, proving: Proving | undefined): ProofOutcome {
   const logs = witness.logs.map(logEntry);
   if (proving !== undefined && E.isRight(proving.result)) return { success: true, proof: proving.result.right, logs };
-  const error = proving !== undefined && E.isLeft(proving.result) ? proving.result.left : failure(witness.error!.code, witness.error!.message);
-  return { success: false, error, logs };
+  if (proving !== undefined && E.isLeft(proving.result)) return { success: false, error: proving.result.left, stage: "prove", logs };
+  return { success: false, error: failure(witness.error!.code, witness.error!.message), stage: "witness", logs };
 }
 
 /**

@@ -3,10 +3,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { PROTOCOL_VERSION } from "@zkguest/protocol";
 import { createArtifact } from "../src/artifact.js";
+import { either as E } from "fp-ts";
+import { failure, type Failure, type ProgramRef, type Prover, type Witness } from "../src/index.js";
 import { TestHost } from "../src/testing/test-host.js";
 import { JS_CONFORMANCE_CONTROLLER } from "./conformance-fixtures.js";
 import { exampleGuestWasm, requireClang } from "./host-fixtures.js";
-import { bundleController, repoRoot } from "./quickjs-helpers.js";
+import { bundleController, bundleSource, repoRoot } from "./quickjs-helpers.js";
 
 const PROOF = "/var/share/proof.bin";
 
@@ -62,5 +64,64 @@ describe("testing: the in-process host for guest authors' tests", function () {
     await testHost.close();
     expect(existsSync(before.image)).to.equal(false);
     expect((await testHost.execute(artifact, null)).status).to.equal("executed");
+  });
+
+  describe("with a prover of one's own: the entrypoint can tell a failed witness step from a failed proof", () => {
+    /** Records what the entrypoint received; the witness step fails when args.fail is set. */
+    const RECORDING = `
+import { defineController, fs, serve } from "@zkguest/guest-sdk";
+serve(defineController({
+  getWitnesses(args) {
+    if (args.fail) throw new RangeError("no witnesses for you");
+    return [{ type: "data", data: new Uint8Array([1, 2, 3]) }];
+  },
+  entrypoint(result) {
+    fs.store("/result.jsn", JSON.stringify({ success: result.success, stage: result.stage ?? null, error: result.error ?? null }));
+  },
+}));`;
+
+    /** A Prover built only from what @zkguest/host-sdk exports; it fails, as a real prover can. */
+    class RefusingProver implements Prover {
+      readonly name = "refusing";
+      seen: readonly Witness[] = [];
+      async prove(witnesses: readonly Witness[], _program: ProgramRef): Promise<E.Either<Failure, Uint8Array>> {
+        this.seen = witnesses;
+        return E.left(failure("internal", "the refusing prover refuses"));
+      }
+      async verify(): Promise<E.Either<Failure, void>> {
+        return E.left(failure("internal", "nothing verifies"));
+      }
+      describe(): undefined {
+        return undefined;
+      }
+    }
+
+    const prover = new RefusingProver();
+    const host = new TestHost({ prover, limits: { timeMs: 10_000 } });
+    after(() => host.close());
+
+    const received = async (args: { fail: boolean }) => {
+      const code = await bundleSource(RECORDING);
+      const artifact = createArtifact({ name: "recording", engine: "js", code, protocol: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION } });
+      const run = await host.prove(artifact, args);
+      expect(run.status).to.equal("failed");
+      return { run, result: JSON.parse(new TextDecoder().decode(await run.readFile("/result.jsn"))) as { success: boolean; stage: string | null; error: { code: string; message: string } } };
+    };
+
+    it("the prover failed: stage 'prove', the prover's error; the prover got the witnesses", async () => {
+      const { result } = await received({ fail: false });
+      expect(result).to.deep.equal({ success: false, stage: "prove", error: { code: "internal", message: "the refusing prover refuses" } });
+      expect(prover.seen).to.have.length(1);
+    });
+
+    it("the witness step failed: stage 'witness', the witness step's error; the prover was not called", async () => {
+      prover.seen = [];
+      const { result } = await received({ fail: true });
+      expect(result.success).to.equal(false);
+      expect(result.stage).to.equal("witness");
+      expect(result.error.code).to.equal("guest_error");
+      expect(result.error.message).to.match(/RangeError: no witnesses for you/);
+      expect(prover.seen).to.deep.equal([]);
+    });
   });
 });

@@ -60,11 +60,15 @@ export type StoreMode = t.TypeOf<typeof StoreModeC>;
 export const HelloReplyC = struct("HelloReply", { version: VersionC, guest: t.string });
 export type HelloReply = t.TypeOf<typeof HelloReplyC>;
 
+/** Which step of proving failed, in a failed `proof.result` (1.1, SPEC.md §5.1): the witness step, or the prover. */
+export const ProofStageC = t.keyof({ witness: null, prove: null });
+export type ProofStage = t.TypeOf<typeof ProofStageC>;
+
 /** Requests the host sends to the guest. */
 export const HOST_REQUESTS = {
   hello: struct("hello", { offer: t.array(VersionC), host: t.string, limits: LimitsC }),
   "witness.get": struct("witness.get", { args: ValueC }),
-  "proof.result": struct("proof.result", { success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }, { proof: BytesC, error: ErrorBodyC }),
+  "proof.result": struct("proof.result", { success: t.boolean, args: ValueC, logs: t.array(LogEntryC) }, { proof: BytesC, error: ErrorBodyC, stage: ProofStageC }),
 };
 
 /** Requests the guest sends to the host. */
@@ -137,6 +141,7 @@ export const BODY_RULES: { readonly [K in Kind]?: (body: Body<K>) => string | un
     if (!b.success && b.proof !== undefined) return "success is false but a proof is present (proof is present if and only if success is true)";
     if (b.success && b.error !== undefined) return "success is true but an error is present (error is present if and only if success is false)";
     if (!b.success && b.error === undefined) return "success is false but there is no error (error is present if and only if success is false)";
+    if (b.success && b.stage !== undefined) return "success is true but a stage is present (stage names the step that failed, only when success is false)";
     return undefined;
   },
 };

@@ -93,6 +93,21 @@ describe("protocol frames", () => {
     });
   });
 
+  it("proof.result's optional stage: witness or prove, only when success is false (SPEC.md §5.1)", () => {
+    const failed = { success: false, args: null, logs: [], error: { code: "internal" as const, message: "x" } };
+    for (const stage of ["witness", "prove"] as const) {
+      const r = decode(encode(frame("proof.result", 3, { ...failed, stage })));
+      expect(E.isRight(r) && (r.right.body as { stage?: string }).stage).to.equal(stage);
+    }
+    const r = decode(encode(frame("proof.result", 3, failed)));
+    expect(E.isRight(r) && (r.right.body as { stage?: string }).stage).to.equal(undefined);
+    const beside = decode(encode(frame("proof.result", 3, { success: true, proof: new Uint8Array([1]), args: null, logs: [], stage: "prove" })));
+    expect(E.isLeft(beside) && beside.left).to.deep.include({ code: "malformed_frame" });
+    expect(E.isLeft(beside) && beside.left.message).to.match(/success is true but a stage is present/);
+    const unknown = decode(encode(frame("proof.result", 3, { ...failed, stage: "verify" } as never)));
+    expect(E.isLeft(unknown) && unknown.left.code).to.equal("malformed_frame");
+  });
+
   describe("floats where a later minor may put them (SPEC.md §3.3)", () => {
     it("refuses floats at this version's integer fields only", () => {
       expect(floatRefusedAt("fs.read", ["body", "offset"])).to.equal(true);

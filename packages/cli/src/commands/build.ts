@@ -4,6 +4,13 @@ import { EXIT_OK, printLines, UsageError, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { buildArtifact, nameOf, reportingBuildErrors } from "../guest-artifact.js";
 
+export const buildUsage = `usage: zkguest build GUEST [--circuit FILE.circom [-l DIR]...] [-o NAME.zkg]
+  GUEST              a controller (.ts/.js), bundled with the guest SDK, or a wasm32-wasi module (.wasm)
+  --circuit FILE     compile this circom circuit (circom2) into the artifact, for the groth16 prover
+  -l, --lib DIR      an include directory for the circuit (repeatable)
+  -o, --output FILE  where to write the artifact (default NAME.zkg; the artifact's name is NAME)
+`;
+
 /**
  * `zkguest build GUEST [--circuit FILE.circom [-l DIR]...] [-o NAME.zkg]`: bundles a controller
  * with the guest SDK (or wraps a wasm32-wasi module) into a guest artifact, with its circuit

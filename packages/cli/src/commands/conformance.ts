@@ -13,6 +13,13 @@ import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 /** The reference guest's sources, when this CLI runs from a zkguest checkout (dist/src/commands/ -> repo). */
 const REFERENCE_GUEST_DIR = fileURLToPath(new URL("../../../../../examples/conformance-guest/", import.meta.url));
 
+export const conformanceUsage = `usage: zkguest conformance guest GUEST [--args JSON] [--json]
+       zkguest conformance host [--guest WASM] [--json]
+  guest              the guest kit, on a .zkg, a .wasm or a controller built on the fly
+  host               the host kit: the reference guest run through this host
+Exit 0 when no check failed, 1 when one did.
+`;
+
 /**
  * `zkguest conformance guest GUEST [--args JSON] [--json]`: the guest kit, on a guest artifact
  * (.zkg), a wasm32-wasi module (.wasm) or a controller built on the fly.
@@ -24,7 +31,7 @@ export const conformanceCommand: Command = async (argv, io) => {
   const [kit, ...rest] = argv;
   if (kit === "guest") return guestKit(rest, io);
   if (kit === "host") return hostKit(rest, io);
-  throw new UsageError("conformance takes 'guest GUEST' or 'host'");
+  throw new UsageError(kit === undefined ? "conformance takes 'guest GUEST' or 'host'" : `unknown conformance kit '${kit}' (it takes 'guest GUEST' or 'host')`);
 };
 
 async function guestKit(argv: string[], io: CliIO): Promise<number> {

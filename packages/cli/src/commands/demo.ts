@@ -15,6 +15,12 @@ const CONTROLLER = path.join(REPO_DIR, "examples/hello-js/controller.ts");
 const PROOF_PATH = "/var/share/proof.bin";
 const ARGS = { numbers: [3, 5, 8, 13] };
 
+export const demoUsage = `usage: zkguest demo [--groth16]
+  build, deploy and prove examples/hello-js, and read its proof back from its disk
+  --groth16          a real proof instead: examples/sum-groth16, its circom circuit and snarkjs
+Runs from a checkout of the zkguest repository.
+`;
+
 /**
  * `zkguest demo [--groth16]`: the whole story in a few seconds (with --groth16, a real proof: below). Builds examples/hello-js, deploys it on a
  * host with the dev prover, proves it (the guest stores its proof at /var/share/proof.bin on its

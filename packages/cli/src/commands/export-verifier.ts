@@ -5,6 +5,11 @@ import { parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16 } from "../groth16.js";
 import { loadGuest } from "../guest-artifact.js";
 
+export const exportVerifierUsage = `usage: zkguest export-verifier GUEST.zkg [-o Verifier.sol] [--keys DIR]
+  -o, --output FILE  where to write the Solidity contract (default Verifier.sol)
+  --keys DIR         where the groth16 keys are (default .zkguest/keys)
+`;
+
 /**
  * `zkguest export-verifier GUEST.zkg [-o Verifier.sol] [--keys DIR]`: the Solidity contract
  * that verifies the program's proofs on-chain (snarkjs's Groth16 verifier for its key):

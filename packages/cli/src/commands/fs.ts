@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { closeSync, openSync, readSync } from "node:fs";
 
-const USAGE = `usage:
+export const fsUsage = `usage:
   zkguest fs mkfs IMAGE [--size SIZE] [--label LABEL]   make a new image (SIZE like 3M, 64M, 1G; default 64M)
   zkguest fs info IMAGE [--json]                        geometry, label and space
   zkguest fs ls IMAGE [PATH] [--json]                   list a directory (default /)
@@ -17,7 +17,8 @@ const USAGE = `usage:
 Paths on the image are absolute, with 8.3 names: /var/share/proof.bin
 Changes are written in the crash-safe order but, like cp and mcopy, not fsynced; --sync fsyncs them.
 Writing commands take the image's lock (IMAGE.lock): they wait while a host runs on the image.
-put and cat stream: a file is never held in memory whole.`;
+put and cat stream: a file is never held in memory whole.
+`;
 
 const DEFAULT_SIZE = "64M";
 
@@ -173,9 +174,13 @@ const VERBS: Record<string, Verb> = {
 /** `zkguest fs`: make, inspect and change FAT-16 images from the shell. */
 export const fsCommand: Command = async (argv, io) => {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") throw new UsageError("", USAGE);
+  if (name === "help") {
+    io.stdout.write(fsUsage);
+    return EXIT_OK;
+  }
+  if (name === undefined) throw new UsageError("fs needs a command (fs mkfs, info, ls, cat, put, mkdir, rm, mv, check)", fsUsage);
   const verb = Object.hasOwn(VERBS, name) ? VERBS[name] : undefined;
-  if (!verb) throw new UsageError(`unknown fs command '${name}'`, USAGE);
+  if (!verb) throw new UsageError(`unknown fs command '${name}'`, fsUsage);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args: rest, options: verb.options ?? {}, allowPositionals: true, strict: true }) as typeof parsed;

@@ -2,9 +2,13 @@ import { ZkguestError } from "@zkguest/protocol/core";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { EXIT_OK, printLines, UsageError, type Command } from "../cli-io.js";
-import { CLI_DIR, REPO_DIR } from "../cli-location.js";
+import { cliVersion, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { scaffoldFiles, type ZkguestDependencies } from "../scaffold.js";
+
+export const initUsage = `usage: zkguest init DIR
+  scaffold a guest project in DIR (new or empty): a controller, a mocha test and build scripts
+`;
 
 /** `zkguest init DIR`: a new guest project that builds, tests and runs as it is. */
 export const initCommand: Command = async (argv, io) => {
@@ -48,7 +52,7 @@ function packageName(base: string): string {
 function zkguestDependencies(projectDir: string): ZkguestDependencies {
   const local = (pkg: string) => `file:${path.relative(projectDir, path.join(REPO_DIR, "packages", pkg)).split(path.sep).join("/")}`;
   if (isZkguestCheckout()) return { guestSdk: local("guest-sdk"), hostSdk: local("host-sdk"), cli: local("cli") };
-  const { version } = JSON.parse(readFileSync(path.join(CLI_DIR, "package.json"), "utf8")) as { version: string };
+  const version = cliVersion();
   return { guestSdk: `^${version}`, hostSdk: `^${version}`, cli: `^${version}` };
 }
 

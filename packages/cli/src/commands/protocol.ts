@@ -1,25 +1,28 @@
-import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError, type Message } from "@zkguest/protocol";
+import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError } from "@zkguest/protocol";
+import { encodeValue } from "@zkguest/protocol/wire";
 import { either as E } from "fp-ts";
-import { printJson, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { readArgOrStdin } from "../read-input.js";
 
-const USAGE = `zkguest protocol decode HEX|-     decode one frame; prints it as vector JSON (bytes as {"$bin": hex})
-zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints its hex`;
+export const protocolUsage = `usage: zkguest protocol decode HEX|-     decode one frame (hex digits, 0x allowed; '-' reads stdin);
+                                          prints it as vector JSON (bytes as {"$bin": hex})
+       zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints its hex
+`;
 
 /** `zkguest protocol`: frames by hand, for anyone debugging a guest or a host of their own. */
 export const protocolCommand: Command = async (argv, io) => {
   const [verb, input, ...extra] = argv;
-  if (!verb || input === undefined || extra.length) throw new UsageError("", USAGE);
+  if (verb !== "decode" && verb !== "encode") throw new UsageError(verb === undefined ? "protocol takes 'decode HEX|-' or 'encode JSON|-'" : `unknown protocol verb '${verb}' (it takes decode or encode)`);
+  if (input === undefined || extra.length) throw new UsageError(`protocol ${verb} takes one argument, got ${argv.length - 1}`);
   const text = (await readArgOrStdin(input, io)).toString("utf8").trim();
-  if (verb === "decode") return decodeFrame(text, io);
-  if (verb === "encode") return encodeFrame(text, io);
-  throw new UsageError(`unknown protocol verb '${verb}'`, USAGE);
+  return verb === "decode" ? decodeFrame(text, io) : encodeFrame(text, io);
 };
 
 function decodeFrame(hex: string, io: CliIO): number {
   let bytes: Uint8Array;
   try {
-    bytes = fromHex(hex);
+    // `0x...`, as frames are often written, is the same digits.
+    bytes = fromHex(hex.replace(/^0x/i, ""));
   } catch {
     throw new UsageError("decode takes the frame as hex digits");
   }
@@ -36,10 +39,10 @@ function encodeFrame(json: string, io: CliIO): number {
   } catch (e) {
     throw new UsageError(`encode takes one frame as JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // encode() trusts its input's type: check the result as a receiver would.
-  const bytes = encode(value as Message);
-  const back = decode(bytes);
-  if (E.isLeft(back)) throw new ZkguestError(back.left.code, back.left.message);
-  io.stdout.write(toHex(bytes) + "\n");
+  // encode() trusts its input's type, so the value is first checked as a receiver checks a frame:
+  // written as a plain map (a non-Value is a typed error here) and read back by decode().
+  const checked = decode(encodeValue(value, "frame"));
+  if (E.isLeft(checked)) throw new ZkguestError(checked.left.code, checked.left.message);
+  printLines(io.stdout, [toHex(encode(checked.right))]);
   return 0;
 }

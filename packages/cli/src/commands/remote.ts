@@ -2,11 +2,11 @@ import type { Stat } from "@zkguest/fat16";
 import { ServiceClient } from "@zkguest/server/client";
 import { readFileSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
-import { integerFlag, parseCommandLine, wantsHelp } from "../command-line.js";
+import { integerFlag, parseCommandLine } from "../command-line.js";
 import { readArgOrStdin } from "../read-input.js";
 import { listLine } from "./fs.js";
 
-const USAGE = `usage: zkguest remote VERB ... [--url URL] [--token T]
+export const remoteUsage = `usage: zkguest remote VERB ... [--url URL] [--token T]
   deploy ARTIFACT                       deploy a .zkg; prints the program id
   prove ID [--args JSON|-] [--wait] [--timeout S] [--idempotency-key K]
                                         queue a prove job; prints the job id, or with --wait the job
@@ -101,16 +101,9 @@ const VERBS: Record<string, Verb> = {
 /** `zkguest remote`: the service's API from a shell. */
 export const remoteCommand: Command = async (argv, io) => {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || wantsHelp([name])) {
-    io.stdout.write(USAGE);
-    return name === undefined ? 2 : EXIT_OK;
-  }
+  if (name === undefined) throw new UsageError(`remote takes a verb: ${Object.keys(VERBS).join(", ")}`);
   const verb = Object.hasOwn(VERBS, name) ? VERBS[name] : undefined;
-  if (!verb) throw new UsageError(`unknown remote command '${name}' (try 'zkguest remote --help')`);
-  if (wantsHelp(rest)) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  if (!verb) throw new UsageError(`unknown remote command '${name}' (it takes ${Object.keys(VERBS).join(", ")})`);
   const { args, flags } = parseCommandLine(`remote ${name}`, rest, verb.args, { ...COMMON, ...verb.options });
   const url = (flags["url"] as string | undefined) ?? process.env["ZKGUEST_URL"] ?? "http://127.0.0.1:8080";
   try {

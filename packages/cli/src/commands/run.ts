@@ -1,18 +1,33 @@
 import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
-import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
-import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
+import { isZkguestError, unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
+import { readBoundedFile } from "../bounded-file.js";
+import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 import { readArgOrStdin } from "../read-input.js";
 import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
 
+export const runUsage = `usage: zkguest run GUEST [options]
+  GUEST              a guest artifact (.zkg), or a controller (.ts/.js) or .wasm built on the fly
+  --args JSON|-|@FILE  the request's arguments as JSON: inline, '-' for stdin, @FILE from a file (default null)
+  --image IMG        the program's FAT-16 disk image (made when missing)
+  --execute          the dry run: the witness step only, no proof (status 'executed')
+  --prover NAME      dev (default) or groth16 (needs 'zkguest setup' first)
+  --keys DIR         where the groth16 keys are (default .zkguest/keys)
+  --out DIR          with --prover groth16: write proof.json, public.json, verification_key.json (snarkjs)
+  --timeout-ms N     the run's time limit
+  --memory-mb N      the guest's memory limit
+  --json             print the report as JSON
+Exit 0 when proved (or executed, with --execute), 1 when the run failed.
+`;
+
 /**
- * `zkguest run GUEST [--args JSON] [--image IMG] [--json] [--timeout-ms N] [--memory-mb N]
- * [--prover dev|groth16] [--keys DIR] [--out DIR]`: the full lifecycle (witness step, prover,
- * entrypoint) of a guest artifact, or of a controller built on the fly, with the dev prover or
+ * `zkguest run GUEST [options]` (runUsage): the full lifecycle (witness step, prover,
+ * entrypoint), or with --execute the witness step alone (Host.execute), of a guest artifact,
+ * or of a controller built on the fly, with the dev prover or
  * (for a program built with a circuit and set up) the groth16 prover. Prints the logs, the
- * report and the files stored; exit 0 when proved, 1 when the run failed (one line on stderr
+ * report and the files stored; exit 0 when proved (executed), 1 when the run failed (one line on stderr
  * naming the code and the cause). With `--out`, a groth16 run also writes proof.json,
  * public.json and verification_key.json there, in snarkjs's formats.
  */
@@ -25,12 +40,15 @@ export const runCommand: Command = async (argv, io) => {
     "memory-mb": { type: "string" },
     prover: { type: "string" },
     out: { type: "string" },
+    execute: { type: "boolean" },
     ...KEYS_OPTION,
   });
   const proverKind = proverName(flags["prover"], "run");
   const out = flags["out"] as string | undefined;
   if (out !== undefined && proverKind !== "groth16") throw new UsageError("run: --out writes snarkjs's files of a groth16 proof: add --prover groth16");
-  const runArgs = parseJsonArgs(await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io));
+  const execute = flags["execute"] === true;
+  if (execute && (flags["prover"] !== undefined || flags["keys"] !== undefined)) throw new UsageError("run: --execute is the witness step alone, which no prover takes part in: drop --prover and --keys");
+  const runArgs = parseJsonArgs(await readArgs((flags["args"] as string | undefined) ?? "null", io));
   const timeMs = integerFlag("run", flags["timeout-ms"], "--timeout-ms", 1);
   const memoryMb = integerFlag("run", flags["memory-mb"], "--memory-mb", 1);
   const limits: Partial<RunLimits> = {
@@ -49,11 +67,11 @@ export const runCommand: Command = async (argv, io) => {
     const host = await Host.create({ devMode: true, poolSize: 1, limits, ...(prover === undefined ? {} : { prover }) });
     try {
       const program = await host.deploy(bytes);
-      const report = await host.prove(program, runArgs, imageOption);
+      const report = execute ? await host.execute(program, runArgs, imageOption) : await host.prove(program, runArgs, imageOption);
       const stored = await readStoredFiles(host, report, imageOption);
       if (flags["json"]) printJson(io.stdout, reportJson(artifact.manifest.name, report, stored), 2);
       else printRun(io, artifact.manifest.name, report, stored);
-      if (report.status !== "proved") {
+      if (report.status !== (execute ? "executed" : "proved")) {
         printLines(io.stderr, [failureLine(report)]);
         return EXIT_FAILED;
       }
@@ -68,6 +86,25 @@ export const runCommand: Command = async (argv, io) => {
     }
   });
 };
+
+/**
+ * The most bytes of JSON `--args @FILE` reads: the arguments travel to the guest in one frame,
+ * which the host's default limit bounds (a larger file could never be sent).
+ */
+const MAX_ARGS_FILE_BYTES = DEFAULT_RUN_LIMITS.maxFrameBytes;
+
+/** The text of `--args`: `@FILE` reads FILE (at most MAX_ARGS_FILE_BYTES), `-` stdin, anything else is the JSON itself. */
+async function readArgs(arg: string, io: CliIO): Promise<Buffer> {
+  if (!arg.startsWith("@")) return readArgOrStdin(arg, io);
+  const file = arg.slice(1);
+  if (file === "") throw new UsageError("run: --args @FILE needs a file name after the @");
+  try {
+    return await readBoundedFile(file, MAX_ARGS_FILE_BYTES, () => new ZkguestError("frame_too_large", `run: --args @${file} is more than ${MAX_ARGS_FILE_BYTES} bytes, the largest request frame (max_frame_bytes)`));
+  } catch (err) {
+    if (isZkguestError(err) && err.code === "not_found") throw new ZkguestError("not_found", `run: --args @${err.message}`);
+    throw err;
+  }
+}
 
 /** The request's arguments: any JSON value (a protocol Value). */
 function parseJsonArgs(text: Buffer): Value {

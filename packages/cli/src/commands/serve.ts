@@ -1,9 +1,9 @@
 import { startServer, type ServeOptions } from "@zkguest/server";
 import { readFileSync } from "node:fs";
 import { EXIT_OK, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
-import { integerFlag, parseCommandLine, wantsHelp } from "../command-line.js";
+import { integerFlag, parseCommandLine } from "../command-line.js";
 
-const USAGE = `usage: zkguest serve [options]
+export const serveUsage = `usage: zkguest serve [options]
   --port N           TCP port (default 8080; 0 picks a free one)
   --host ADDR        address to listen on (default 127.0.0.1)
   --data DIR         where programs, disks and jobs live without --database (default .zkguest)
@@ -19,10 +19,6 @@ Prints 'listening on http://HOST:PORT'; SIGINT or SIGTERM stops it (running jobs
 
 /** `zkguest serve`: the coprocessor service (HTTP API), in this process or on PostgreSQL. */
 export const serveCommand: Command = async (argv, io) => {
-  if (wantsHelp(argv)) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
   const { flags } = parseCommandLine("serve", argv, [], {
     port: { type: "string" },
     host: { type: "string" },

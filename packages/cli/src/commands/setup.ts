@@ -6,6 +6,11 @@ import { parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16 } from "../groth16.js";
 import { loadGuest } from "../guest-artifact.js";
 
+export const setupUsage = `usage: zkguest setup GUEST.zkg [--ptau FILE] [--keys DIR]
+  --ptau FILE        phase 1 from this powers-of-tau file (without it: an INSECURE local development ceremony)
+  --keys DIR         where to keep the keys (default .zkguest/keys)
+`;
+
 /**
  * `zkguest setup GUEST.zkg [--ptau FILE] [--keys DIR]`: makes the proving and verification keys
  * of the program's circuit, once per circuit (kept under DIR, default .zkguest/keys). With

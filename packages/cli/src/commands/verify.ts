@@ -10,6 +10,13 @@ import { readFileOrStdin } from "../read-input.js";
 /** A proof file is untrusted input: a groth16 proof is about 1 KB, a dev proof less. */
 const MAX_PROOF_FILE_BYTES = 1024 * 1024;
 
+export const verifyUsage = `usage: zkguest verify GUEST.zkg PROOF|- [--keys DIR] [--dev]
+  PROOF              the proof as the entrypoint received it ('-' reads stdin)
+  --keys DIR         where the groth16 keys are (default .zkguest/keys)
+  --dev              accept development proofs and keys from a development ceremony
+Exit 0 when the proof verifies, 1 when it does not.
+`;
+
 /**
  * `zkguest verify GUEST.zkg PROOF|- [--keys DIR] [--dev]`: checks a proof (as the entrypoint
  * received it, e.g. read back with `zkguest fs cat`) against the program's verification key and

@@ -1,9 +1,9 @@
 import { startWorker } from "@zkguest/server";
 import { EXIT_OK, UsageError, type Command } from "../cli-io.js";
-import { integerFlag, parseCommandLine, wantsHelp } from "../command-line.js";
+import { integerFlag, parseCommandLine } from "../command-line.js";
 import { untilStopped } from "./serve.js";
 
-const USAGE = `usage: zkguest worker --database URL [options]
+export const workerUsage = `usage: zkguest worker --database URL [options]
   --database URL          postgres://... : where 'zkguest serve --database URL' queues runs
   --workers N             sandbox workers (default: the CPUs); it takes twice as many runs at once
   --heartbeat-seconds N   a worker silent this long is given up on, its runs retried elsewhere (default 30; at least 10)
@@ -12,10 +12,6 @@ Prints 'worker ready'; SIGINT or SIGTERM stops it (running jobs finish first, or
 
 /** `zkguest worker`: takes prove and execute runs from PostgreSQL, on this machine. */
 export const workerCommand: Command = async (argv, io) => {
-  if (wantsHelp(argv)) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
   const { flags } = parseCommandLine("worker", argv, [], {
     database: { type: "string" },
     workers: { type: "string" },

@@ -1,5 +1,5 @@
-import { formatVolume, MIN_VOLUME_BYTES, MAX_VOLUME_BYTES } from "@zkguest/fat16";
-import { ZkguestError } from "@zkguest/protocol";
+import { formatVolume, MIN_VOLUME_BYTES, MAX_VOLUME_BYTES, Volume } from "@zkguest/fat16";
+import { isZkguestError, ZkguestError } from "@zkguest/protocol";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -82,6 +82,22 @@ export function ensureDiskImage(image: string, bytes: number): void {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   } finally {
     fs.rmSync(aside, { force: true });
+  }
+}
+
+/**
+ * Checks that the file at `image` (named `shown` in errors) opens as a FAT volume, so that a
+ * wrong `--image` (a directory, a file of other bytes) is the host's error about the image
+ * before any guest runs, not a failure of the guest's first disk request. Opened read-only: it
+ * reads the boot sector and the FAT, and changes nothing.
+ */
+export function checkDiskImage(image: string, shown: string = image): void {
+  if (fs.statSync(image).isDirectory()) throw new ZkguestError("corrupt_volume", `${shown}: a directory, not a disk image`);
+  try {
+    Volume.open(image, { readOnly: true }).close();
+  } catch (err) {
+    if (!isZkguestError(err)) throw err;
+    throw new ZkguestError("corrupt_volume", `${shown}: not a FAT-16 disk image: ${err.message}`);
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type HostRequestKind,
   type LogEntry,
   type Message,
+  type ProofStage,
   type Value,
   type Version,
   type Witness,
@@ -32,6 +33,8 @@ export interface ProofOutcome {
   readonly success: boolean;
   readonly proof?: Uint8Array;
   readonly error?: Failure;
+  /** Which step failed, when one did: the witness step or the prover. */
+  readonly stage?: ProofStage;
   /** The logs of the witness step. */
   readonly logs: readonly LogEntry[];
 }
@@ -156,6 +159,7 @@ function proofResultBody(args: Value, proof: ProofOutcome, maxFrameBytes: number
     args,
     ...(proof.error === undefined ? {} : { error: proof.error }),
     ...(proof.proof === undefined ? {} : { proof: proof.proof }),
+    ...(proof.stage === undefined ? {} : { stage: proof.stage }),
     success: proof.success,
   };
   const fits = (logs: LogEntry[]) => encode(frame("proof.result", PHASE_ID, { ...outcome, logs }, version)).length <= maxFrameBytes;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PROTOCOL_VERSION, ZkguestError, type Value } from "@zkguest/protocol";
 import { createArtifact } from "../artifact.js";
-import { Host } from "../host.js";
+import { Host, type HostOptions } from "../host.js";
 import type { RunReport } from "../report.js";
 import type { RunLimits } from "../run-limits.js";
 
@@ -20,6 +20,13 @@ export interface TestRunOptions {
   /** The disk image to run on: a previous run's `image`, to go on with its disk. Default: a fresh one. */
   readonly image?: string;
 }
+
+/**
+ * A test host's options: those of a Host (the prover, the limits, dev mode, disk size, ...),
+ * except where it keeps its files (a temporary directory of its own). Defaults: the dev prover,
+ * dev mode on (so dev proofs verify), one worker.
+ */
+export type TestHostOptions = Omit<HostOptions, "dataDir" | "registry">;
 
 /** A run's report, with the disk it ran on. */
 export interface TestRun extends RunReport {
@@ -43,17 +50,21 @@ export interface TestRun extends RunReport {
  * expect(await run.readFile("/var/share/proof.bin")).to.deep.equal(run.proof);
  * ```
  *
+ * With a prover of your own (a real circuit's, or one that fails on purpose to test what the
+ * entrypoint does then), or other Host options: `new TestHost({ prover, limits: { timeMs: 500 } })`.
  * The host lives until `close()` or the end of the process (its workers do not keep the process
- * alive, and its temporary files are removed at exit).
+ * alive, and its temporary files are removed at exit); a prover passed in is the caller's to close.
  */
 export class TestHost {
+  constructor(private readonly options: TestHostOptions = {}) {}
+
   private host: Promise<Host> | undefined;
   private dir: string | undefined;
   private images = 0;
   private readonly programs = new Map<string, Promise<string>>();
   private readonly cleanup = () => this.removeFiles();
 
-  /** The full lifecycle: witness step, dev prover, entrypoint. */
+  /** The full lifecycle: witness step, the prover (default the dev prover), entrypoint. */
   async prove(guest: TestGuest, args: Value, options: TestRunOptions = {}): Promise<TestRun> {
     return this.run(guest, args, options, true);
   }
@@ -86,7 +97,7 @@ export class TestHost {
     if (this.host === undefined) {
       this.dir = mkdtempSync(path.join(tmpdir(), "zkguest-test-host-"));
       process.on("exit", this.cleanup);
-      this.host = Host.create({ dataDir: path.join(this.dir, "data"), devMode: true, poolSize: 1 });
+      this.host = Host.create({ devMode: true, poolSize: 1, ...this.options, dataDir: path.join(this.dir, "data") });
     }
     return this.host;
   }
