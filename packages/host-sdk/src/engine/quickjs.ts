@@ -71,7 +71,7 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  * directions); crossing one throws
  * GuestFailure.limitExceeded naming it. The interrupt handler runs between bytecodes: a guest
  * stuck inside one long builtin call (`new Array(1e9).join()`) is only stopped when the
- * builtin returns or fails, so the run driver's hard stop (terminating the worker thread) is
+ * builtin returns or fails, so the run driver's hard stop (killing the sandbox process) is
  * what bounds that; nothing here blocks the thread in a way that would prevent it.
  */
 export class QuickJsEngine implements Engine {

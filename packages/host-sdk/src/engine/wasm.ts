@@ -40,9 +40,9 @@ export interface WasmInstanceOptions {
  * ```
  *
  * Limits: memory by capping the module's declared maximum (memory.grow then fails in the
- * guest); stack by V8's own stack limit (set per worker thread), reported as `stack`; time at
+ * guest); stack by V8's own stack limit (set per sandbox process), reported as `stack`; time at
  * every host call and when a call returns. A guest spinning without host calls cannot be
- * stopped from its own thread: the worker pool's hard stop (terminating the thread) does that.
+ * stopped from its own thread: the pool's hard stop (killing its sandbox process) does that.
  */
 export class WasmEngine implements Engine {
   readonly kind = "wasm" as const;
