@@ -61,7 +61,7 @@ export async function withImageLock<T>(image: string, task: () => Promise<T> | T
 /** Takes the lock on `image` (as withImageLock) and gives the function that releases it. */
 export async function lockImage(image: string, options: ImageLockOptions = {}): Promise<() => void> {
   const lockPath = `${image}.lock`;
-  const me: Holder = { pid: process.pid, host: os.hostname(), ...startTimeOf(process.pid), token: randomBytes(8).toString("hex") };
+  const me: Holder = { ...thisProcess(), token: randomBytes(8).toString("hex") };
   const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
   const deadline = performance.now() + waitMs;
   let poll = FIRST_POLL_MS;
@@ -139,6 +139,14 @@ function isAlive(holder: Holder): boolean {
 }
 
 /** The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where Linux has it. */
+let self: Omit<Holder, "token"> | undefined;
+
+/** This process as a lock's holder: read once (a lock is taken at every phase of every run). */
+function thisProcess(): Omit<Holder, "token"> {
+  self ??= { pid: process.pid, host: os.hostname(), ...startTimeOf(process.pid) };
+  return self;
+}
+
 function startTimeOf(pid: number): { started?: string } {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
