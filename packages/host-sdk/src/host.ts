@@ -183,6 +183,7 @@ export class Host {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+    this.disks.close();
     if (this.ownedDir !== undefined) rmSync(this.ownedDir, { recursive: true, force: true });
   }
 
