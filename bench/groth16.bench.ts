@@ -102,6 +102,9 @@ export async function run(): Promise<BenchSection[]> {
   } finally {
     await host.close();
     await prover.close();
+    // snarkjs keeps the curve of this process's baseline, with its worker threads, in a global for
+    // later calls: left running, they keep the bench's process alive after its last suite.
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -44,6 +44,14 @@ export const MAX_DEV_POWER = 20;
 
 const require = createRequire(import.meta.url);
 
+/** Proved inputs whose public signals a prover remembers (see provedSignals). */
+const MAX_REMEMBERED_SIGNALS = 1024;
+
+/** The key of an input's public signals: the program, and the input as checked (decimal strings in the circuit's signal order). */
+function signalsKey(program: ProgramRef, input: unknown): string {
+  return `${program.id}:${sha256Hex(new TextEncoder().encode(JSON.stringify(input)))}`;
+}
+
 /**
  * A Groth16 prover over BN254 (snarkjs) for programs that carry a circom circuit
  * (`zkguest build --circuit`). The guest's witness is its circuit input (`circuitInput(...)`
@@ -63,6 +71,12 @@ export class Groth16Prover implements Prover {
   private readonly circuits = new Map<string, CheckedCircuit>();
   private readonly devMode: boolean;
   private readonly timeoutMs: number;
+  /**
+   * The public signals of the inputs this prover proved lately (by program and input): a
+   * report's proof is usually verified right after it was made (Host.verify), and computing
+   * them again runs the circuit's witness generator, most of a verification's time.
+   */
+  private readonly provedSignals = new Map<string, readonly string[]>();
 
   constructor(options: Groth16ProverOptions) {
     this.keys = new KeyStore(path.resolve(options.keysDir));
@@ -79,6 +93,7 @@ export class Groth16Prover implements Prover {
         { op: "prove", zkey: keys.paths.zkey, zkeyVersion: keys.version, wasm: circuit.wasm, input },
         this.timeoutMs,
       );
+      this.rememberSignals(program, input, publicSignals);
       return encodeProof({ program: program.id, circuit: keys.record.circuit, vkey: keys.record.vkeySha256, ceremony: keys.record.ceremony, proof, publicSignals });
     });
   }
@@ -101,12 +116,20 @@ export class Groth16Prover implements Prover {
       if (envelope.ceremony !== keys.record.ceremony) throw refuse(`it says its keys come from a '${envelope.ceremony}' ceremony, they come from '${keys.record.ceremony}'`);
       checkPublicSignals(envelope, circuit, refuse);
       if (witnesses !== undefined) {
-        const expected = await this.snark.run<string[]>({ op: "publicSignals", wasm: circuit.wasm, input: checkedCircuitInput(witnesses, circuit), count: circuit.publicCount }, this.timeoutMs);
+        const input = checkedCircuitInput(witnesses, circuit);
+        const expected =
+          this.provedSignals.get(signalsKey(program, input)) ??
+          (await this.snark.run<string[]>({ op: "publicSignals", wasm: circuit.wasm, input, count: circuit.publicCount }, this.timeoutMs));
         if (expected.some((s, i) => s !== envelope.publicSignals[i])) throw refuse(`its public signals are not the ones these witnesses give (${JSON.stringify(expected)})`);
       }
       const valid = await this.snark.run<boolean>({ op: "verify", vkey: keys.vkey, publicSignals: envelope.publicSignals, proof: envelope.proof }, this.timeoutMs);
       if (!valid) throw refuse("the pairing check fails: the proof does not verify against the verification key and these public signals");
     });
+  }
+
+  private rememberSignals(program: ProgramRef, input: unknown, publicSignals: readonly string[]): void {
+    if (this.provedSignals.size >= MAX_REMEMBERED_SIGNALS) this.provedSignals.delete(this.provedSignals.keys().next().value!);
+    this.provedSignals.set(signalsKey(program, input), publicSignals);
   }
 
   describe(proof: Uint8Array): ProofInfo | undefined {
