@@ -9,7 +9,7 @@ import { canonicalEncode, sha256Hex } from "./canonical.js";
 import { DiskQueue, KeyedQueue } from "./disk-queue.js";
 import { guestStack } from "./engine/engine.js";
 import type { PhaseDisk } from "./phase-disk.js";
-import { Lru } from "./pool/lru.js";
+import { Lru } from "./lru.js";
 import { WorkerPool } from "./pool/pool.js";
 import { DevProver } from "./prover/dev-prover.js";
 import { programRef, type ProgramRef, type ProofInfo, type Prover } from "./prover/prover.js";

@@ -85,6 +85,7 @@ export class JournalWriter extends JournalHeader implements RecordSink {
   private readonly capacity: number;
   private flushedAt = 0;
   private readonly recordHeader = new Uint8Array(RECORD_HEADER);
+  private readonly recordLength = new DataView(this.recordHeader.buffer);
 
   constructor(
     private readonly fd: number,
@@ -142,7 +143,7 @@ export class JournalWriter extends JournalHeader implements RecordSink {
       return;
     }
     this.recordHeader[0] = type;
-    new DataView(this.recordHeader.buffer).setUint32(1, payload.length, true);
+    this.recordLength.setUint32(1, payload.length, true);
     writevSync(this.fd, [this.recordHeader, payload], HEADER_BYTES + offset);
     // The offset is published last: a reader never sees a record half-written.
     this.header[OFFSET] = offset + RECORD_HEADER + payload.length;

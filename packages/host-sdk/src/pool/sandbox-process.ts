@@ -3,7 +3,7 @@ import { LazyDisk } from "../session/disk.js";
 import { errorRecord, runErrorOf, runPhase, type PhaseOutcome } from "../session/session.js";
 import { engineFor } from "./engines.js";
 import { JournalWriter } from "./journal.js";
-import { Lru } from "./lru.js";
+import { Lru } from "../lru.js";
 import { JOURNAL_FD, type DoneMessage, type JobMessage, type SandboxConfig } from "./messages.js";
 
 /**

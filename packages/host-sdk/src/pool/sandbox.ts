@@ -59,13 +59,14 @@ export class Sandbox {
       fileURLToPath(start.script),
       JSON.stringify(start.config),
     ];
+    // stdin, stdout, stderr, the IPC channel, and the journal at its descriptor in the child.
+    const stdio: (string | number)[] = ["ignore", "ignore", "pipe", "ipc"];
+    stdio[JOURNAL_FD] = journalFd;
     this.child = spawn("/bin/sh", ["-c", 'ulimit -s "$0" && exec "$@"', String(limitKib), ...node], {
       env: {},
       serialization: "advanced",
-      // The journal is the child's fd JOURNAL_FD (after stdin, stdout, stderr and the IPC channel).
-      stdio: ["ignore", "ignore", "pipe", "ipc", journalFd],
+      stdio: stdio as ("ignore" | "pipe" | "ipc" | number)[],
     });
-    if (JOURNAL_FD !== 4) throw new Error("the journal's descriptor moved: update the stdio above");
     this.child.stderr!.setEncoding("utf8");
     this.child.stderr!.on("data", (chunk: string) => {
       if (this.stderrHead.length < STDERR_KEPT) this.stderrHead += chunk.slice(0, STDERR_KEPT - this.stderrHead.length);

@@ -60,14 +60,4 @@ export class Lru<K, V> {
   get weight(): number {
     return this.total;
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  clear(): void {
-    for (const [key, entry] of this.entries) this.evicted(entry.value, key);
-    this.entries.clear();
-    this.total = 0;
-  }
 }
