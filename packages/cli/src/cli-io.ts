@@ -113,3 +113,8 @@ export function printJson(stream: NodeJS.WritableStream, value: unknown, indent?
   const json = JSON.stringify(value, null, indent).replace(JSON_UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   stream.write(`${json}\n`);
 }
+
+/** `word` as one shell word: quoted when it holds anything but plain path characters. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -51,7 +51,7 @@ export function printRun(io: CliIO, name: string, report: RunReport, stored: rea
     row("proof", report.proof ? proofSummary(report) : "none"),
     ...(report.proofInfo?.publicSignals === undefined ? [] : [row("public", JSON.stringify(report.proofInfo.publicSignals))]),
     row("time", `witness ${ms(r.witnessMs)}, prove ${ms(r.proveMs)}, entrypoint ${ms(r.entrypointMs)}`),
-    row("resources", `peak memory ${(r.peakMemoryBytes / MiB).toFixed(2)} MiB, ${r.hostCalls} host calls, ${r.bytesStored} bytes stored`),
+    row("resources", `memory ${(r.peakMemoryBytes / MiB).toFixed(2)} MiB (largest sample), ${r.hostCalls} host calls, ${r.bytesStored} bytes stored`),
     "stored:",
   );
   if (stored.length === 0) out.push("  (nothing)");

@@ -40,7 +40,13 @@ export interface RunResources {
   readonly witnessMs: number;
   readonly proveMs: number;
   readonly entrypointMs: number;
-  /** The most memory the guest held, over both phases. */
+  /**
+   * The most memory the guest was seen holding, over both phases: a sampled high-water mark, not
+   * the true peak. It is sampled around each host request and every MEMORY_SAMPLE_CALLS guest
+   * requests, so memory held and freed between samples is missed. A sample is, for a JS guest,
+   * the larger of how much the run grew the QuickJS module's memory and QuickJS's estimate of its
+   * live objects (see QuickJsEngine.memoryUsed); for a wasm guest, its linear memory's size.
+   */
   readonly peakMemoryBytes: number;
   /** Requests the guest sent, both phases. */
   readonly hostCalls: number;

@@ -1,17 +1,14 @@
 import { Host, QuickJsEngine, WasmEngine, type LoadedGuest } from "@zkguest/host-sdk";
 import { allPassed, formatTable, hostKitResults, runGuestKit, runOnHost, tally, type CheckResult } from "@zkguest/host-sdk/conformance";
 import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
 
-/** The reference guest's sources, when this CLI runs from a zkguest checkout (dist/src/commands/ -> repo). */
-const REFERENCE_GUEST_DIR = fileURLToPath(new URL("../../../../../examples/conformance-guest/", import.meta.url));
+/** The reference guest's wasm in this package (dist/reference-guest, from dist/src/commands/). */
+const REFERENCE_GUEST = fileURLToPath(new URL("../../reference-guest/conformance.wasm", import.meta.url));
 
 export const conformanceUsage = `usage: zkguest conformance guest GUEST [--args JSON] [--json]
        zkguest conformance host [--guest WASM] [--json]
@@ -52,7 +49,7 @@ async function guestKit(argv: string[], io: CliIO): Promise<number> {
 async function hostKit(argv: string[], io: CliIO): Promise<number> {
   const { flags } = parseCommandLine("conformance host", argv, [], { guest: { type: "string" }, json: { type: "boolean" } });
   const file = flags["guest"] as string | undefined;
-  const wasm = file === undefined ? buildReferenceGuest() : readFileSync(file);
+  const wasm = file === undefined ? referenceGuest() : readFileSync(file);
   // One worker is enough; the host's temporary registry and disks go with close().
   const host = await Host.create({ devMode: true, poolSize: 1 });
   try {
@@ -81,23 +78,16 @@ function jsonArgs(text: string | undefined): Value {
   }
 }
 
-/** Builds examples/conformance-guest with its script (Debian's clang), into a temporary directory. */
-function buildReferenceGuest(): Uint8Array {
-  const script = path.join(REFERENCE_GUEST_DIR, "build.sh");
-  if (!existsSync(script)) {
-    throw new UsageError("conformance host: the reference guest's sources are not here (not a zkguest checkout); pass --guest WASM, built by examples/conformance-guest/build.sh");
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), "zkguest-conformance-guest-"));
+/**
+ * The reference guest (examples/conformance-guest, in C), as this package ships it: built to
+ * wasm by the build (scripts/package-assets.mjs, with Debian's clang), so running the kit needs
+ * no compiler.
+ */
+function referenceGuest(): Uint8Array {
   try {
-    const out = path.join(dir, "conformance.wasm");
-    try {
-      execFileSync("sh", [script, out], { stdio: "pipe" });
-    } catch (err) {
-      const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-      throw new ZkguestError("internal", `building the reference guest failed (it needs clang, lld, wasi-libc and libclang-rt-14-dev-wasm32): ${stderr || String(err)}`);
-    }
-    return readFileSync(out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    return readFileSync(REFERENCE_GUEST);
+  } catch (err) {
+    const why = (err as { code?: unknown }).code === "ENOENT" ? "is missing" : `cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+    throw new ZkguestError("not_found", `conformance host: the reference guest ${REFERENCE_GUEST} ${why} (this installation of zkguest is incomplete: in a checkout, npm run build makes it with clang); pass --guest WASM`);
   }
 }

@@ -1,7 +1,7 @@
 import { ZkguestError } from "@zkguest/protocol/core";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { EXIT_OK, printLines, UsageError, type Command } from "../cli-io.js";
+import { EXIT_OK, printLines, shellWord, UsageError, type Command } from "../cli-io.js";
 import { cliVersion, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { scaffoldFiles, type ZkguestDependencies } from "../scaffold.js";
@@ -32,11 +32,6 @@ export const initCommand: Command = async (argv, io) => {
   ]);
   return EXIT_OK;
 };
-
-/** `word` as one shell word: quoted when it holds anything but plain path characters. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** An npm package name (and artifact name) from a directory name. */
 function packageName(base: string): string {

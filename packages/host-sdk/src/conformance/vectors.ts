@@ -20,15 +20,18 @@ export interface Vector {
   readonly maxFrameBytes?: number;
 }
 
-/** protocol/vectors in the repository, from dist/src/conformance/ of this package. */
-const VECTORS_DIR = new URL("../../../../../protocol/vectors/", import.meta.url);
+/**
+ * This package's copy of protocol/vectors (dist/vectors, from dist/src/conformance/), put there by
+ * the build (scripts/package-assets.mjs): it ships in the package, so the kits need no checkout.
+ */
+const VECTORS_DIR = new URL("../../vectors/", import.meta.url);
 
 export function loadVectors(file: VectorFile): Vector[] {
   let text: string;
   try {
     text = readFileSync(new URL(`${file}.json`, VECTORS_DIR), "utf8");
   } catch (e) {
-    throw new ZkguestError("not_found", `the protocol's golden vectors are not at ${fileURLToPath(VECTORS_DIR)} (the kits run from a zkguest checkout): ${e instanceof Error ? e.message : String(e)}`);
+    throw new ZkguestError("not_found", `the protocol's golden vectors are not at ${fileURLToPath(VECTORS_DIR)} (this installation of @zkguest/host-sdk is incomplete: its build copies them there): ${e instanceof Error ? e.message : String(e)}`);
   }
   return (JSON.parse(text) as GoldenVector[]).map((v) => ({
     name: v.name,
