@@ -1,6 +1,7 @@
 import { ZkguestError } from "@zkguest/protocol/core";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { EXIT_OK, printLines, shellWord, UsageError, type Command } from "../cli-io.js";
 import { cliVersion, REPO_DIR } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
@@ -42,13 +43,28 @@ function packageName(base: string): string {
 
 /**
  * Run from a checkout of the zkguest repository, the project depends on its packages by `file:`
- * paths (they are not published from there); otherwise on this CLI's version from the registry.
+ * paths (they are not published from there); otherwise on the very versions installed with this
+ * CLI (the SDKs it resolves, and itself), so the project builds with what made it.
  */
 function zkguestDependencies(projectDir: string): ZkguestDependencies {
   const local = (pkg: string) => `file:${path.relative(projectDir, path.join(REPO_DIR, "packages", pkg)).split(path.sep).join("/")}`;
   if (isZkguestCheckout()) return { guestSdk: local("guest-sdk"), hostSdk: local("host-sdk"), cli: local("cli") };
-  const version = cliVersion();
-  return { guestSdk: `^${version}`, hostSdk: `^${version}`, cli: `^${version}` };
+  return { guestSdk: installedVersion("@zkguest/guest-sdk"), hostSdk: installedVersion("@zkguest/host-sdk"), cli: cliVersion() };
+}
+
+/** The version of `pkg` as this CLI resolves it: from the package.json above its entry point (its exports do not expose package.json). */
+function installedVersion(pkg: string): string {
+  let dir = path.dirname(fileURLToPath(import.meta.resolve(pkg)));
+  for (;;) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string; version?: string };
+      if (name === pkg && typeof version === "string") return version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new ZkguestError("not_found", `init: cannot find the version of ${pkg}: no package.json names it above ${fileURLToPath(import.meta.resolve(pkg))}`);
+    dir = parent;
+  }
 }
 
 function isZkguestCheckout(): boolean {
