@@ -131,9 +131,17 @@ describe("npm pack tarballs, installed in a project outside the repository", fun
     expect(readdirSync(path.join(project, "groth16")).sort()).to.deep.equal(["proof.json", "public.json", "sum.img", "verification_key.json"]);
   });
 
-  it("zkguest conformance host runs the shipped reference guest with the shipped vectors", () => {
+  it("zkguest conformance host runs the shipped reference guest", () => {
     const out = zkguest(["conformance", "host"]).stdout;
     expect(out).to.match(/\n\d+ checks: \d+ passed, 0 failed, 0 skipped\n$/);
+  });
+
+  it("zkguest conformance guest sends the golden vectors @zkguest/host-sdk ships", () => {
+    const r = spawnSync(path.join(project, "node_modules/.bin/zkguest"), ["conformance", "guest", "node_modules/zkguest/dist/examples/hello-js/controller.ts", "--json"], { cwd: project, env: cleanEnv(), encoding: "utf8" });
+    expect(r.stderr, "stderr").to.equal("");
+    const rows = (JSON.parse(r.stdout) as { results: { check: string; result: string }[] }).results.filter((row) => row.check.startsWith("invalid frame: "));
+    expect(rows.length, "checks of protocol/vectors/invalid.json").to.be.greaterThan(20);
+    expect(rows.filter((row) => row.result !== "pass")).to.deep.equal([]);
   });
 
   it("zkguest init makes a project on the installed versions, whose npm test passes", () => {
