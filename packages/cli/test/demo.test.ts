@@ -45,5 +45,8 @@ describe("zkguest demo", function () {
     const r = zkguest(["demo", "extra"]);
     expect(r.status).to.equal(2);
     expect(r.stderr).to.equal("zkguest: usage: demo takes no arguments, got 1 argument (see 'zkguest help demo')\n");
+    const keys = zkguest(["demo", "--keys", dir]);
+    expect(keys.status).to.equal(2);
+    expect(keys.stderr).to.equal("zkguest: usage: demo: --keys is for --groth16 (the dev prover has no keys) (see 'zkguest help demo')\n");
   });
 });

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { EXIT_FAILED, EXIT_OK, printLines, shellWord, type CliIO, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, printLines, shellWord, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { KEYS_OPTION, loadGroth16, writeSnarkjsFiles } from "../groth16.js";
 import { CLI_BIN } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
@@ -39,6 +39,7 @@ export const demoCommand: Command = async (argv, io) => {
   const { flags } = parseCommandLine("demo", argv, [], { groth16: { type: "boolean" }, dir: { type: "string" }, ...KEYS_OPTION });
   const dirFlag = flags["dir"] as string | undefined;
   if (flags["groth16"]) return groth16Demo(io, dirFlag, (flags["keys"] as string | undefined) ?? defaultDemoKeys());
+  if (flags["keys"] !== undefined) throw new UsageError("demo: --keys is for --groth16 (the dev prover has no keys)");
   const say = (text: string) => printLines(io.stdout, text.split("\n"));
   return reportingBuildErrors(io, async () => {
     const image = demoFile(dirFlag, "hello.img");
