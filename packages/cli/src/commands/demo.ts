@@ -208,7 +208,6 @@ function displayPath(file: string): string {
   return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }
 
-
 /** The proof with its first public signal (the sum) changed: what a forger would try. */
 function tamperPublicSignal(proof: Uint8Array): Uint8Array {
   const envelope = JSON.parse(Buffer.from(proof).toString("utf8")) as { publicSignals: string[] };
