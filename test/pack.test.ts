@@ -29,11 +29,13 @@ interface Ran {
 }
 
 /**
- * The environment of this run without npm's own variables (`npm test` sets npm_config_* and
- * npm_package_* for the repository), so that npm and npx in the project see only the project.
+ * The environment of this run without what `npm test` says about the repository (its package,
+ * lifecycle and prefix), so that npm and npx in the project see only the project. The user's
+ * npm configuration (npm_config_cache, registry, ...) stays.
  */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_|^INIT_CWD$/i.test(k)));
+  const repositorySpecific = /^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|npm_command$|INIT_CWD$)/i;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !repositorySpecific.test(k)));
   return { ...env, ...extra };
 }
 
