@@ -29,14 +29,15 @@ interface Ran {
 }
 
 /**
- * The environment of this run without what `npm test` says about the repository (its package,
- * lifecycle and prefix), so that npm and npx in the project see only the project. The user's
- * npm configuration (npm_config_cache, registry, ...) stays.
+ * The environment of this run without npm's variables (`npm test` sets npm_package_*, the
+ * repository's prefix, and passes its options on as npm_config_*, which npm and npx in the
+ * project would take as their own), except the user's settings of where packages come from.
  */
+const NPM_SETTINGS_KEPT = ["cache", "registry", "userconfig", "globalconfig", "cafile", "proxy", "https_proxy", "noproxy", "strict_ssl"].map((k) => `npm_config_${k}`);
+
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const repositorySpecific = /^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|npm_command$|INIT_CWD$)/i;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !repositorySpecific.test(k)));
-  return { ...env, ...extra };
+  const dropped = (k: string) => (/^npm_/i.test(k) && !NPM_SETTINGS_KEPT.includes(k.toLowerCase())) || k === "INIT_CWD";
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped(k))), ...extra };
 }
 
 /** Runs a command that must succeed; a failure says what ran, where, and what it printed. */
