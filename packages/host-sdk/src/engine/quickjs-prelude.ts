@@ -1,4 +1,5 @@
 import { GUEST_EPOCH_MS } from "./engine.js";
+import { installTextCodecs } from "./quickjs-prelude-text.js";
 
 /**
  * What runs in a guest's context before the guest: it makes execution deterministic and gives
@@ -11,6 +12,7 @@ import { GUEST_EPOCH_MS } from "./engine.js";
  *   0, toString shows UTC), so the host's time zone never shows. One gap remains: parsing a
  *   date string without a zone ("2024-01-01T00:00") uses the host's zone; write the zone.
  * - console.log/info/debug/warn/error: text lines the engine returns as output (drainOutput).
+ * - TextEncoder, TextDecoder: UTF-8 only (quickjs-prelude-text.ts).
  */
 function prelude(seed: readonly [number, number, number, number], clockStartMs: number): void {
   const g = globalThis as unknown as Record<string, unknown>;
@@ -71,5 +73,5 @@ export const PRINT_GLOBAL = "__zkguest_print";
 
 /** Source of the prelude, to evaluate as a global script in a fresh context. */
 export function preludeSource(seed: readonly [number, number, number, number], clockStartMs: number): string {
-  return `(${prelude.toString()})(${JSON.stringify(seed)}, ${clockStartMs});`;
+  return `(${prelude.toString()})(${JSON.stringify(seed)}, ${clockStartMs});\n(${installTextCodecs.toString()})(globalThis);`;
 }

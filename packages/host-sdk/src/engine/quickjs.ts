@@ -1,6 +1,7 @@
 import { ZkguestError } from "@zkguest/protocol";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
+import { GUEST_DIGESTS, guestDigest, type GuestDigestName } from "./guest-digest.js";
 import { newBufferFunction } from "./quickjs-buffer-function.js";
 import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
@@ -604,7 +605,7 @@ export class QuickJsInstance implements GuestInstance {
     }
   }
 
-  /** __zkguest_call (SPEC.md §11) and the prelude's console channel. */
+  /** __zkguest_call (SPEC.md §11), the hash functions (§11.1) and the prelude's console channel. */
   static #defineGlobals(realm: Realm<QuickJsInstance>): void {
     const ctx = realm.context;
     const running = (): QuickJsInstance => {
@@ -636,9 +637,25 @@ export class QuickJsInstance implements GuestInstance {
         self.#output.push({ level: ctx.getNumber(level) === 1 ? "warn" : "info", message });
       }
     });
+    // Hashing is pure: unlike a host call, it does not keep a snapshot from being taken.
+    const digests = (Object.keys(GUEST_DIGESTS) as GuestDigestName[]).map((name) => {
+      const digest = newBufferFunction(
+        ctx,
+        name,
+        (data) => {
+          const self = realm.target.instance;
+          if (self === undefined) throw new Error("no run is in progress");
+          if (data === undefined) throw new TypeError(`${name} takes one ArrayBuffer`);
+          return guestDigest(name, data, () => (self.#shouldInterrupt() ? new Error(`the run is ending: ${self.#endingReason()?.message}`) : undefined));
+        },
+        { borrow: true },
+      );
+      ctx.setProp(ctx.global, name, digest);
+      return digest;
+    });
     // The handles are kept until the realm goes: a guest that drops its references cannot free
     // a host function that a snapshot still holds.
-    realm.functions.push(call, print);
+    realm.functions.push(call, print, ...digests);
     ctx.setProp(ctx.global, "__zkguest_call", call);
     ctx.setProp(ctx.global, PRINT_GLOBAL, print);
   }
