@@ -119,6 +119,24 @@ describe("QuickJS engine: the sandbox's globals", function () {
     });
   });
 
+  it("compiles the codecs when the guest first reads one, keeping a global the guest assigned first", () => {
+    const instance = jsonGuest(
+      engine,
+      `() => {
+        const before = Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith("Text"));
+        TextDecoder = "the guest's";
+        const encoder = typeof TextEncoder;
+        Function = null;
+        return { before, encoder, decoder: TextDecoder, again: typeof TextEncoder, bytes: Array.from(new TextEncoder().encode("\u00e9")) };
+      }`,
+    );
+    try {
+      expect(ask(instance, {})).to.deep.equal({ before: ["TextEncoder", "TextDecoder"], encoder: "function", decoder: "the guest's", again: "function", bytes: [0xc3, 0xa9] });
+    } finally {
+      instance.dispose();
+    }
+  });
+
   describe("TextEncoder", () => {
     let guest: QuickJsInstance;
     before(() => {

@@ -6,9 +6,10 @@
  * holds back are Node's; a property test checks it against Node's own TextDecoder.
  *
  * Like the prelude, it is written as a function so that it is type-checked, and sent as its
- * source text: it must not refer to anything outside itself.
+ * source text: it must not refer to anything outside itself. The prelude compiles it when the
+ * guest first reads either global (see quickjs-prelude.ts).
  */
-export function installTextCodecs(g: Record<string, unknown>): void {
+export function textCodecs(): { TextEncoder: unknown; TextDecoder: unknown } {
   const REPLACEMENT = 0xfffd;
   /** Code units per String.fromCharCode call: well under QuickJS's argument limit. */
   const CHUNK = 4096;
@@ -182,7 +183,5 @@ export function installTextCodecs(g: Record<string, unknown>): void {
     }
   }
 
-  for (const [name, value] of [["TextEncoder", TextEncoder], ["TextDecoder", TextDecoder]] as const) {
-    Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  return { TextEncoder, TextDecoder };
 }

@@ -1,5 +1,5 @@
 import { GUEST_EPOCH_MS } from "./engine.js";
-import { installTextCodecs } from "./quickjs-prelude-text.js";
+import { textCodecs } from "./quickjs-prelude-text.js";
 
 /**
  * What runs in a guest's context before the guest: it makes execution deterministic and gives
@@ -12,10 +12,32 @@ import { installTextCodecs } from "./quickjs-prelude-text.js";
  *   0, toString shows UTC), so the host's time zone never shows. One gap remains: parsing a
  *   date string without a zone ("2024-01-01T00:00") uses the host's zone; write the zone.
  * - console.log/info/debug/warn/error: text lines the engine returns as output (drainOutput).
- * - TextEncoder, TextDecoder: UTF-8 only (quickjs-prelude-text.ts).
+ * - TextEncoder, TextDecoder: UTF-8 only (quickjs-prelude-text.ts), compiled when the guest
+ *   first reads either: compiling them costs a fresh instance about 0.6 ms, which most guests
+ *   would pay for nothing. The compiler is the Function constructor as it was before the guest ran.
  */
-function prelude(seed: readonly [number, number, number, number], clockStartMs: number): void {
+function prelude(seed: readonly [number, number, number, number], clockStartMs: number, codecsSource: string): void {
   const g = globalThis as unknown as Record<string, unknown>;
+  const { defineProperty } = Object;
+  const compile = Function;
+  const lazy: Record<string, boolean> = { TextEncoder: true, TextDecoder: true };
+  const define = (name: string, value: unknown) => defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  for (const name of Object.keys(lazy)) {
+    defineProperty(g, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const made = compile(`return (${codecsSource})();`)() as Record<string, unknown>;
+        // A global the guest assigned meanwhile stays the guest's.
+        for (const each of Object.keys(lazy)) if (lazy[each]) define(each, made[each]);
+        return g[name];
+      },
+      set(value: unknown) {
+        lazy[name] = false;
+        define(name, value);
+      },
+    });
+  }
   const print = g.__zkguest_print as (level: number, text: string) => void;
   delete g.__zkguest_print;
 
@@ -73,5 +95,5 @@ export const PRINT_GLOBAL = "__zkguest_print";
 
 /** Source of the prelude, to evaluate as a global script in a fresh context. */
 export function preludeSource(seed: readonly [number, number, number, number], clockStartMs: number): string {
-  return `(${prelude.toString()})(${JSON.stringify(seed)}, ${clockStartMs});\n(${installTextCodecs.toString()})(globalThis);`;
+  return `(${prelude.toString()})(${JSON.stringify(seed)}, ${clockStartMs}, ${JSON.stringify(textCodecs.toString())});`;
 }
