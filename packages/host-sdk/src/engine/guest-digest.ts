@@ -6,10 +6,11 @@ import { createHash } from "node:crypto";
  * the guest calls them with: `__zkguest_sha256(data: ArrayBuffer): ArrayBuffer` and
  * `__zkguest_keccak256` (Ethereum's Keccak-256: the original padding, not SHA3-256's).
  *
- * Why in the host: bench/hash.bench.ts measures @noble/hashes bundled into the guest at 0.4 to
- * 1.5 MiB/s in QuickJS, and these functions, copies included, at hundreds of times that
- * (node:crypto's native SHA-256, and @noble/hashes' Keccak-256 compiled by V8; Node has no
- * Keccak-256 of its own, only SHA3-256).
+ * Why in the host: QuickJS interprets a hash written in JavaScript about a hundred (Keccak-256)
+ * to thousands (SHA-256) of times slower than these functions, copies included: 2.9 s against
+ * 0.9 ms for the SHA-256 of 1 MiB, 9.8 s against 55 ms for its Keccak-256 (bench/hash.bench.ts,
+ * docs/benchmarks.md). SHA-256 is node:crypto's; Keccak-256 is @noble/hashes' (audited, kept up;
+ * Node has only SHA3-256), compiled by V8.
  */
 export const GUEST_DIGESTS = {
   __zkguest_sha256: () => {
@@ -29,7 +30,7 @@ interface IncrementalHash {
   digest(): Uint8Array;
 }
 
-/** Bytes hashed between two looks at the run's deadline: about a millisecond of the slower hash. */
+/** Bytes hashed between two looks at the run's deadline: a few milliseconds of Keccak-256 at most. */
 export const DIGEST_SLICE_BYTES = 64 * 1024;
 
 /**

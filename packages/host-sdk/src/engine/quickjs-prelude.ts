@@ -20,16 +20,17 @@ function prelude(seed: readonly [number, number, number, number], clockStartMs: 
   const g = globalThis as unknown as Record<string, unknown>;
   const { defineProperty } = Object;
   const compile = Function;
+  const names = ["TextEncoder", "TextDecoder"];
   const lazy: Record<string, boolean> = { TextEncoder: true, TextDecoder: true };
   const define = (name: string, value: unknown) => defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
-  for (const name of Object.keys(lazy)) {
+  for (const name of names) {
     defineProperty(g, name, {
       configurable: true,
       enumerable: false,
       get() {
         const made = compile(`return (${codecsSource})();`)() as Record<string, unknown>;
         // A global the guest assigned meanwhile stays the guest's.
-        for (const each of Object.keys(lazy)) if (lazy[each]) define(each, made[each]);
+        for (const each of names) if (lazy[each]) define(each, made[each]);
         return g[name];
       },
       set(value: unknown) {

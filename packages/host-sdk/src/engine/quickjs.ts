@@ -64,9 +64,9 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  * ```
  *
  * Sandbox: the guest sees ECMAScript, the transport and the globals of SPEC.md §11.1
- * (TextEncoder and TextDecoder from the prelude, console, the host's hash functions from
- * guest-digest.ts), nothing else: no require, process, module loading, timers or I/O. Its clock and Math.random are deterministic (see
- * quickjs-prelude.ts). Limits: memory (how far the run may grow the module's memory, which the
+ * (TextEncoder, TextDecoder and console from the prelude, the host's hash functions from
+ * guest-digest.ts), nothing else: no require, process, module loading, timers or I/O. Its
+ * clock and Math.random are deterministic (see quickjs-prelude.ts). Limits: memory (how far the run may grow the module's memory, which the
  * engine owns and caps, see quickjs-memory.ts: QuickJS's own allocator limit counts allocations,
  * not bytes, in this build), stack (QuickJS's stack limit, capped to what the thread's native
  * stack can hold), time (an interrupt handler with a deadline per call), frame size (both
