@@ -6,7 +6,7 @@ import { newBufferFunction } from "./quickjs-buffer-function.js";
 import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
 import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
-import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
+import { CODECS_GLOBAL, DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource, TEXT_CODECS_SOURCE } from "./quickjs-prelude.js";
 import { QuickJsText } from "./quickjs-text.js";
 import { deadStackOf, quickJsLayout } from "./quickjs-layout.js";
 import { probeBreakAddress, SnapshotFamily, type GuestSnapshot, type Realm, type SnapshotLayout } from "./quickjs-snapshot.js";
@@ -606,7 +606,7 @@ export class QuickJsInstance implements GuestInstance {
     }
   }
 
-  /** __zkguest_call (SPEC.md §11), the hash functions (§11.1) and the prelude's console channel. */
+  /** __zkguest_call (SPEC.md §11), the hash functions (§11.1), and the prelude's console channel and text codecs' source. */
   static #defineGlobals(realm: Realm<QuickJsInstance>): void {
     const ctx = realm.context;
     const running = (): QuickJsInstance => {
@@ -654,10 +654,12 @@ export class QuickJsInstance implements GuestInstance {
       ctx.setProp(ctx.global, name, digest);
       return digest;
     });
+    const codecs = ctx.newFunction(CODECS_GLOBAL, () => ctx.newString(TEXT_CODECS_SOURCE));
     // The handles are kept until the realm goes: a guest that drops its references cannot free
     // a host function that a snapshot still holds.
-    realm.functions.push(call, print, ...digests);
+    realm.functions.push(call, print, codecs, ...digests);
     ctx.setProp(ctx.global, "__zkguest_call", call);
     ctx.setProp(ctx.global, PRINT_GLOBAL, print);
+    ctx.setProp(ctx.global, CODECS_GLOBAL, codecs);
   }
 }
