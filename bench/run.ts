@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]> 
   groth16: () => import("./groth16.bench.js"),
   service: () => import("./service.bench.js"),
   disk: () => import("./disk.bench.js"),
+  hash: () => import("./hash.bench.js"),
 };
 
 function fmt(n: number | undefined): string {

@@ -29,6 +29,7 @@ export function scaffoldFiles(name: string, deps: ZkguestDependencies): Record<s
     "package.json": packageJson(name, deps),
     "tsconfig.json": TSCONFIG,
     "controller.ts": CONTROLLER,
+    "test/tsconfig.json": TEST_TSCONFIG,
     "test/controller.test.ts": controllerTest(name),
     "README.md": readme(name),
     ".gitignore": "node_modules/\ndist/\n*.zkg\n*.img\n",
@@ -43,7 +44,7 @@ function packageJson(name: string, deps: ZkguestDependencies): string {
     type: "module",
     scripts: {
       build: `zkguest build controller.ts -o ${name}.zkg`,
-      test: "tsc -p . && mocha 'dist/test/**/*.test.js'",
+      test: "tsc -p . && tsc -p test && mocha 'dist/test/**/*.test.js'",
       start: `zkguest build controller.ts -o ${name}.zkg && zkguest run ${name}.zkg --args '${EXAMPLE_ARGS}' --image ${name}.img`,
     },
     dependencies: { "@zkguest/guest-sdk": deps.guestSdk },
@@ -52,6 +53,12 @@ function packageJson(name: string, deps: ZkguestDependencies): string {
   return JSON.stringify(pkg, null, 2) + "\n";
 }
 
+/**
+ * The controller's tsconfig describes the sandbox it runs in: ECMAScript and the guest SDK's
+ * sandbox globals (TextEncoder, TextDecoder, console), no Node or DOM types, so that Buffer,
+ * process, require or setTimeout are compile errors. It only type-checks: `zkguest build`
+ * bundles the controller.
+ */
 const TSCONFIG = `${JSON.stringify(
   {
     compilerOptions: {
@@ -61,11 +68,21 @@ const TSCONFIG = `${JSON.stringify(
       moduleResolution: "NodeNext",
       strict: true,
       skipLibCheck: true,
-      outDir: "dist",
-      rootDir: ".",
-      types: ["node", "mocha"],
+      noEmit: true,
+      types: ["@zkguest/guest-sdk/sandbox"],
     },
-    include: ["controller.ts", "test"],
+    include: ["controller.ts"],
+  },
+  null,
+  2,
+)}\n`;
+
+/** The tests run under Node (mocha), with Node's types, and are compiled to dist/test. */
+const TEST_TSCONFIG = `${JSON.stringify(
+  {
+    extends: "../tsconfig.json",
+    compilerOptions: { noEmit: false, rootDir: ".", outDir: "../dist/test", types: ["node", "mocha"] },
+    include: ["."],
   },
   null,
   2,

@@ -20,7 +20,7 @@ describe("zkguest init", function () {
     const r = zkguest(["init", project], { cwd: dir });
     expect(r.stderr).to.equal("");
     expect(r.status).to.equal(0);
-    expect(r.stdout.split("\n")[0]).to.equal("created My Guest/: package.json, tsconfig.json, controller.ts, test/controller.test.ts, README.md, .gitignore");
+    expect(r.stdout.split("\n")[0]).to.equal("created My Guest/: package.json, tsconfig.json, controller.ts, test/tsconfig.json, test/controller.test.ts, README.md, .gitignore");
     expect(r.stdout.split("\n")[2]).to.equal("  cd 'My Guest' && npm install");
     const pkg = JSON.parse(fs.readFileSync(path.join(project, "package.json"), "utf8")) as {
       name: string;

@@ -10,7 +10,7 @@ import {
   type Version,
   type Witness,
 } from "@zkguest/protocol/core";
-import type { Controller } from "./controller.js";
+import type { Carriable, Controller } from "./controller.js";
 import { array, bin, int, map, name, nil, str, writeFrame, writeFrameEndingIn } from "@zkguest/protocol/wire";
 import { isOkNil, readFrame, type Incoming } from "./incoming.js";
 
@@ -268,7 +268,7 @@ export function activeSession(): GuestSession {
  * conversation. A guest bundle's entry does this once, after importing the controller module;
  * `guestEntrySource` in `@zkguest/guest-sdk/bundle` writes that entry.
  */
-export function serve<A extends Value>(controller: Controller<A>): void {
+export function serve<A extends Carriable<A>>(controller: Controller<A>): void {
   const session = new GuestSession(controller as unknown as Controller<Value>);
   active = session;
   transport.__zkguest_handle = (frame) => session.handle(frame);

@@ -20,7 +20,7 @@ describe("guest SDK: what a guest bundle holds", () => {
       ["core", "frame-defaults", "negotiate", "wire/circuit-input", "wire/frame-id", "wire/index", "wire/reader", "wire/utf8", "wire/writer", "zkguest-error"].map((m) => `packages/protocol/dist/src/${m}.js`),
     );
     const code = out.outputFiles![0]!.text;
-    // QuickJS has neither; the SDK must not reach for them.
+    // The SDK keeps its own UTF-8 (smaller, and strict): the sandbox's codecs are compiled on first use (SPEC.md §11.1).
     expect(code).not.to.match(/TextEncoder|TextDecoder/);
     // QuickJS compiles about 7-10 KB per ms: the bundle is most of a first instance (later ones
     // restore a snapshot). The budget grew with 1.1's readable ids, proof.result rule, list pages

@@ -49,7 +49,7 @@ describe("QuickJS engine: hostile guests", function () {
       let imported;
       try { await import("node:fs"); imported = "loaded"; } catch (e) { imported = e.name; }
       return {
-        globals: ["process", "require", "module", "Buffer", "fetch", "setTimeout", "setInterval", "queueMicrotask", "WebAssembly", "std", "os", "TextEncoder"].map((n) => typeof globalThis[n]),
+        globals: ["process", "require", "module", "Buffer", "fetch", "setTimeout", "setInterval", "queueMicrotask", "WebAssembly", "std", "os", "crypto"].map((n) => typeof globalThis[n]),
         viaFunction: probe(() => Function("return typeof process + typeof require")()),
         viaHostFunction: probe(() => __zkguest_call.constructor("return typeof process")()),
         viaAsyncFunction: await Object.getPrototypeOf(async () => {}).constructor("return typeof process")(),

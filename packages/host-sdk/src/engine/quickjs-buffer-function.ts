@@ -39,10 +39,24 @@ type CallFunction = (ctx: number, thisPointer: number, argc: number, argv: numbe
 /** `impl` gets the argument's bytes (a copy), or undefined when it is not an ArrayBuffer; what it throws is thrown in the guest. */
 export type BufferFunction = (argument: Uint8Array | undefined) => Uint8Array;
 
-/** The buffer functions of each context, by the function quickjs-emscripten holds for them. */
-const fastPaths = new WeakMap<QuickJSContext, Map<unknown, BufferFunction>>();
+/**
+ * With `borrow`, `impl` gets a view of the argument's copy inside the module's heap instead of a
+ * copy of its own, valid until it returns: for a function that only reads it (a hash), which
+ * then costs the host no memory for a large argument. Such an `impl` must not call into QuickJS.
+ */
+export interface BufferFunctionOptions {
+  readonly borrow?: boolean;
+}
 
-export function newBufferFunction(context: QuickJSContext, name: string, impl: BufferFunction): QuickJSHandle {
+interface FastPath {
+  readonly impl: BufferFunction;
+  readonly borrow: boolean;
+}
+
+/** The buffer functions of each context, by the function quickjs-emscripten holds for them. */
+const fastPaths = new WeakMap<QuickJSContext, Map<unknown, FastPath>>();
+
+export function newBufferFunction(context: QuickJSContext, name: string, impl: BufferFunction, options: BufferFunctionOptions = {}): QuickJSHandle {
   const internals = internalsOf(context);
   let functions = fastPaths.get(context);
   if (functions === undefined) {
@@ -60,14 +74,15 @@ export function newBufferFunction(context: QuickJSContext, name: string, impl: B
   const registered = (): never => {
     throw new Error(`${name} was called outside its fast path`);
   };
-  functions.set(registered, impl);
+  functions.set(registered, { impl, borrow: options.borrow ?? false });
   return context.newFunction(name, registered);
 }
 
 /** One call: never throws (the module's callback must not); a failure is thrown in the guest. */
-function callBuffer(context: QuickJSContext, internals: Internals, impl: BufferFunction, argc: number, argv: number): number {
+function callBuffer(context: QuickJSContext, internals: Internals, { impl, borrow }: FastPath, argc: number, argv: number): number {
   const { ffi, module } = internals;
   const ctx = internals.ctx.value;
+  let borrowed = 0;
   try {
     let argument: Uint8Array | undefined;
     if (argc > 0) {
@@ -76,11 +91,21 @@ function callBuffer(context: QuickJSContext, internals: Internals, impl: BufferF
       const copy = ffi.QTS_GetArrayBuffer(ctx, value);
       if (copy !== 0) {
         const length = ffi.QTS_GetArrayBufferLength(ctx, value);
-        argument = module.HEAPU8.slice(copy, copy + length);
-        module._free(copy);
+        if (borrow) {
+          argument = module.HEAPU8.subarray(copy, copy + length);
+          borrowed = copy;
+        } else {
+          argument = module.HEAPU8.slice(copy, copy + length);
+          module._free(copy);
+        }
       }
     }
-    const answer = impl(argument);
+    let answer: Uint8Array;
+    try {
+      answer = impl(argument);
+    } finally {
+      if (borrowed !== 0) module._free(borrowed);
+    }
     // The module's guarded malloc throws when the heap is full; the new ArrayBuffer owns the copy.
     const pointer = module._malloc(answer.length);
     module.HEAPU8.set(answer, pointer);

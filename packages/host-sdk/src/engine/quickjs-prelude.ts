@@ -1,4 +1,5 @@
 import { GUEST_EPOCH_MS } from "./engine.js";
+import { textCodecs } from "./quickjs-prelude-text.js";
 
 /**
  * What runs in a guest's context before the guest: it makes execution deterministic and gives
@@ -11,9 +12,37 @@ import { GUEST_EPOCH_MS } from "./engine.js";
  *   0, toString shows UTC), so the host's time zone never shows. One gap remains: parsing a
  *   date string without a zone ("2024-01-01T00:00") uses the host's zone; write the zone.
  * - console.log/info/debug/warn/error: text lines the engine returns as output (drainOutput).
+ * - TextEncoder, TextDecoder: UTF-8 only (quickjs-prelude-text.ts), compiled when the guest
+ *   first reads either: compiling them costs a fresh instance about 0.7 ms, which most guests
+ *   would pay for nothing, and even their source as a string literal here costs 0.1 ms, so the
+ *   host hands it over on first use (CODECS_GLOBAL). The compiler is the Function constructor
+ *   as it was before the guest ran.
  */
 function prelude(seed: readonly [number, number, number, number], clockStartMs: number): void {
   const g = globalThis as unknown as Record<string, unknown>;
+  const codecsSource = g.__zkguest_text_codecs as () => string;
+  delete g.__zkguest_text_codecs;
+  const { defineProperty } = Object;
+  const compile = Function;
+  const names = ["TextEncoder", "TextDecoder"];
+  const lazy: Record<string, boolean> = { TextEncoder: true, TextDecoder: true };
+  const define = (name: string, value: unknown) => defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
+  for (const name of names) {
+    defineProperty(g, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const made = compile(`return (${codecsSource()})();`)() as Record<string, unknown>;
+        // A global the guest assigned meanwhile stays the guest's.
+        for (const each of names) if (lazy[each]) define(each, made[each]);
+        return g[name];
+      },
+      set(value: unknown) {
+        lazy[name] = false;
+        define(name, value);
+      },
+    });
+  }
   const print = g.__zkguest_print as (level: number, text: string) => void;
   delete g.__zkguest_print;
 
@@ -68,6 +97,12 @@ export const DEFAULT_CLOCK_START_MS = GUEST_EPOCH_MS;
 
 /** The global function the prelude takes its output channel from (and deletes). */
 export const PRINT_GLOBAL = "__zkguest_print";
+
+/** The global function the prelude takes the text codecs' source from (and deletes). */
+export const CODECS_GLOBAL = "__zkguest_text_codecs";
+
+/** The source of a function that makes TextEncoder and TextDecoder (quickjs-prelude-text.ts). */
+export const TEXT_CODECS_SOURCE = textCodecs.toString();
 
 /** Source of the prelude, to evaluate as a global script in a fresh context. */
 export function preludeSource(seed: readonly [number, number, number, number], clockStartMs: number): string {

@@ -1,11 +1,12 @@
 import { ZkguestError } from "@zkguest/protocol";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
+import { GUEST_DIGESTS, guestDigest, type GuestDigestName } from "./guest-digest.js";
 import { newBufferFunction } from "./quickjs-buffer-function.js";
 import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
 import { discardQuickJsModule, isDiscarded, loadPrivateQuickJsModule, loadQuickJsModule, quickJsMemory, safeQuickJsStackBytes } from "./quickjs-module.js";
-import { DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource } from "./quickjs-prelude.js";
+import { CODECS_GLOBAL, DEFAULT_CLOCK_START_MS, PRINT_GLOBAL, preludeSource, TEXT_CODECS_SOURCE } from "./quickjs-prelude.js";
 import { QuickJsText } from "./quickjs-text.js";
 import { deadStackOf, quickJsLayout } from "./quickjs-layout.js";
 import { probeBreakAddress, SnapshotFamily, type GuestSnapshot, type Realm, type SnapshotLayout } from "./quickjs-snapshot.js";
@@ -62,9 +63,10 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  * instance.dispose();
  * ```
  *
- * Sandbox: the guest sees ECMAScript and the transport, nothing else: no require, process,
- * module loading, timers or I/O. Its clock and Math.random are deterministic (see
- * quickjs-prelude.ts). Limits: memory (how far the run may grow the module's memory, which the
+ * Sandbox: the guest sees ECMAScript, the transport and the globals of SPEC.md §11.1
+ * (TextEncoder, TextDecoder and console from the prelude, the host's hash functions from
+ * guest-digest.ts), nothing else: no require, process, module loading, timers or I/O. Its
+ * clock and Math.random are deterministic (see quickjs-prelude.ts). Limits: memory (how far the run may grow the module's memory, which the
  * engine owns and caps, see quickjs-memory.ts: QuickJS's own allocator limit counts allocations,
  * not bytes, in this build), stack (QuickJS's stack limit, capped to what the thread's native
  * stack can hold), time (an interrupt handler with a deadline per call), frame size (both
@@ -604,7 +606,7 @@ export class QuickJsInstance implements GuestInstance {
     }
   }
 
-  /** __zkguest_call (SPEC.md §11) and the prelude's console channel. */
+  /** __zkguest_call (SPEC.md §11), the hash functions (§11.1), and the prelude's console channel and text codecs' source. */
   static #defineGlobals(realm: Realm<QuickJsInstance>): void {
     const ctx = realm.context;
     const running = (): QuickJsInstance => {
@@ -636,10 +638,28 @@ export class QuickJsInstance implements GuestInstance {
         self.#output.push({ level: ctx.getNumber(level) === 1 ? "warn" : "info", message });
       }
     });
+    // Hashing is pure: unlike a host call, it does not keep a snapshot from being taken.
+    const digests = (Object.keys(GUEST_DIGESTS) as GuestDigestName[]).map((name) => {
+      const digest = newBufferFunction(
+        ctx,
+        name,
+        (data) => {
+          const self = realm.target.instance;
+          if (self === undefined) throw new Error("no run is in progress");
+          if (data === undefined) throw new TypeError(`${name} takes one ArrayBuffer`);
+          return guestDigest(name, data, () => (self.#shouldInterrupt() ? new Error(`the run is ending: ${self.#endingReason()?.message}`) : undefined));
+        },
+        { borrow: true },
+      );
+      ctx.setProp(ctx.global, name, digest);
+      return digest;
+    });
+    const codecs = ctx.newFunction(CODECS_GLOBAL, () => ctx.newString(TEXT_CODECS_SOURCE));
     // The handles are kept until the realm goes: a guest that drops its references cannot free
     // a host function that a snapshot still holds.
-    realm.functions.push(call, print);
+    realm.functions.push(call, print, codecs, ...digests);
     ctx.setProp(ctx.global, "__zkguest_call", call);
     ctx.setProp(ctx.global, PRINT_GLOBAL, print);
+    ctx.setProp(ctx.global, CODECS_GLOBAL, codecs);
   }
 }
