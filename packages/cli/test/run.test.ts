@@ -54,6 +54,27 @@ export default defineController({
   entrypoint(result) { fs.store("/var/share/proof.bin", result.proof!); },
 });
 `,
+  "odd-logs.ts": `import { defineController, log } from "@zkguest/guest-sdk";
+const cyclic: Record<string, unknown> = { a: 1 };
+cyclic.self = cyclic;
+let deep: unknown = "bottom";
+for (let i = 0; i < 40; i++) deep = [deep];
+export default defineController({
+  getWitnesses() {
+    log.info("bigint", { v: 12345678901234567890123n });
+    log.info("date", { v: new Date(Date.UTC(2026, 11, 6)) });
+    log.info("error", { v: new RangeError("bad") });
+    log.info("nan", { v: NaN, inf: -Infinity });
+    log.info("undefined", { v: undefined, list: [undefined] });
+    log.info("function", { v: () => 1 });
+    log.info("cyclic", { v: cyclic });
+    log.info("deep", { v: deep });
+    log.error("an Error as the fields", new TypeError("as fields") as never);
+    return [];
+  },
+  entrypoint() {},
+});
+`,
   "writes.ts": `import { defineController, encodeUtf8, fs } from "@zkguest/guest-sdk";
 export default defineController({
   getWitnesses(args: { n: number }) {
@@ -153,6 +174,26 @@ describe("zkguest run", function () {
     const failed = zkguest(["run", "throws.ts", "--execute", "--args", "[7]"], { cwd: dir });
     expect(failed.status).to.equal(1);
     expect(failed.stderr).to.equal("zkguest: guest_error: RangeError: bad input [7]\n");
+  });
+
+  it("log fields that are no protocol Value are converted or refused in place, in a real sandbox run that goes on", () => {
+    const r = zkguest(["run", "odd-logs.ts", "--execute", "--json"], { cwd: dir });
+    expect(r.stderr).to.equal("");
+    expect(r.status).to.equal(0);
+    const report = JSON.parse(r.stdout) as { status: string; logs: { message: string; fields?: unknown }[] };
+    expect(report.status).to.equal("executed");
+    const refusedDeep = `${"[".repeat(29)}"[refused: nested deeper than 32 levels (SPEC.md §3)]"${"]".repeat(29)}`;
+    expect(report.logs.map((l) => [l.message, l.fields])).to.deep.equal([
+      ["bigint", { v: "12345678901234567890123" }],
+      ["date", { v: "2026-12-06T00:00:00.000Z" }],
+      ["error", { v: { name: "RangeError", message: "bad" } }],
+      ["nan", { v: "NaN", inf: "-Infinity" }],
+      ["undefined", { list: [null] }],
+      ["function", { v: "[refused: a function is not a protocol value]" }],
+      ["cyclic", { v: { a: 1, self: "[refused: cyclic: refers back to fields.v]" } }],
+      ["deep", { v: JSON.parse(refusedDeep) }],
+      ["an Error as the fields", { name: "TypeError", message: "as fields" }],
+    ]);
   });
 
   it("--args @FILE reads the arguments from a file; --prover dev is the default prover", () => {
