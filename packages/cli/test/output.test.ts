@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Writable } from "node:stream";
 import { MAX_LINE_BYTES, printable, printJson, printLines } from "../src/cli-io.js";
-import { showBytes, textOf } from "../src/shown-bytes.js";
+import { hexdumpLines, showBytes, showOnTerminal, textOf } from "../src/shown-bytes.js";
 
 /** A stream that keeps what was written to it. */
 function sink(): Writable & { text: () => string } {
@@ -61,5 +61,34 @@ describe("CLI output: bytes shown as text or hex", () => {
       expect(showBytes(b)).to.deep.equal({ hex: Buffer.from(b).toString("hex") });
       expect(textOf(b)).to.equal(undefined);
     }
+  });
+});
+
+describe("CLI output: a file shown on a terminal", () => {
+  const show = (chunks: Uint8Array[]): { out: string; err: string } => {
+    const out = sink();
+    const err = sink();
+    showOnTerminal({ stdout: out, stderr: err, stdin: process.stdin }, "/F", () => chunks);
+    return { out: out.text(), err: err.text() };
+  };
+
+  it("decodes text across chunk boundaries (a character split between two), escaped, line by line", () => {
+    const bytes = Buffer.from("a\tb\né😀\nlast");
+    expect(show([bytes.subarray(0, 5), bytes.subarray(5, 7), bytes.subarray(7)])).to.deep.equal({ out: "a\\tb\né😀\nlast\n", err: "" });
+  });
+
+  it("prints a line with no break in pieces, none cut", () => {
+    const long = "😀".repeat(1000);
+    const { out } = show([Buffer.from(long.slice(0, 700)), Buffer.from(long.slice(700))].map((s) => Buffer.from(s)) as Uint8Array[]);
+    expect(out.replace(/\n/g, "")).to.equal(long);
+    expect(out).not.to.include("cut");
+  });
+
+  it("dumps binary as hex in whole rows of 16, whatever the chunks, after one line on stderr", () => {
+    const bytes = Uint8Array.from({ length: 40 }, (_, i) => i);
+    const { out, err } = show([bytes.subarray(0, 7), bytes.subarray(7, 30), bytes.subarray(30)]);
+    expect(err).to.equal("zkguest: /F is binary (40 bytes), shown as hex; redirect stdout for its bytes\n");
+    expect(out).to.equal([...hexdumpLines(bytes), ""].join("\n"));
+    expect(out.split("\n")[2]).to.equal("00000020  20 21 22 23 24 25 26 27                          | !\"#$%&'|");
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { readJsonArgs } from "../json-args.js";
+import { isTerminal, showOnTerminal } from "../shown-bytes.js";
 import { listLine } from "./fs.js";
 
 export const remoteUsage = `usage: zkguest remote VERB ... [--url URL] [--token T]
@@ -13,7 +14,8 @@ export const remoteUsage = `usage: zkguest remote VERB ... [--url URL] [--token 
                                         as JSON once it is over (exit 1 if it failed)
   execute ID [--args JSON|-|@FILE]      the dry run; prints its report as JSON (exit 1 if it failed)
   status JOB [--wait] [--timeout S]     the job as JSON (exit 1 if it failed)
-  cat ID PATH                           a file of the program's disk to stdout
+  cat ID PATH                           a file of the program's disk to stdout (to a terminal: text
+                                        escaped, binary as hex)
   ls ID [PATH]                          a directory of the program's disk
   disk ID -o FILE                       the program's whole disk image
 --url defaults to ZKGUEST_URL or http://127.0.0.1:8080; --token to ZKGUEST_TOKEN.
@@ -73,7 +75,8 @@ const VERBS: Record<string, Verb> = {
     run: async (client, { ID, PATH }, _flags, io) => {
       const entry = await client.path(ID!, PATH!);
       if (entry.type === "dir") throw new UsageError(`remote cat: ${PATH} is a directory (try 'zkguest remote ls')`);
-      io.stdout.write(entry.data);
+      if (isTerminal(io.stdout)) showOnTerminal(io, PATH!, () => [entry.data]);
+      else io.stdout.write(entry.data);
       return EXIT_OK;
     },
   },
