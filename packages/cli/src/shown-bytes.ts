@@ -23,6 +23,7 @@ export function textOf(bytes: Uint8Array): string | undefined {
   return BINARY_CONTROL.test(text) ? undefined : text;
 }
 
+/** `{text}` when textOf finds text in `bytes`, else `{hex}`. */
 export function showBytes(bytes: Uint8Array): ShownBytes {
   const text = textOf(bytes);
   return text !== undefined ? { text } : { hex: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex") };
@@ -66,13 +67,12 @@ const TERMINAL_PIECE_UNITS = 512;
 /**
  * A file's bytes shown on a terminal (`fs cat` and `remote cat` when stdout is one): its lines,
  * escaped, when it is text by textOf's rule; else, after one line on stderr saying so, an
- * xxd-style hex dump. `chunks` gives the file from its start each time it is called: it is read
- * twice, once to tell which it is and once to show it, so that a large file is never held whole.
+ * xxd-style hex dump. `chunks` gives the file (of `size` bytes) from its start each time it is
+ * called: it is read twice, once to tell which it is and once to show it, so that a large file
+ * is never held whole.
  */
-export function showOnTerminal(io: CliIO, name: string, chunks: () => Iterable<Uint8Array>): void {
+export function showOnTerminal(io: CliIO, name: string, size: number, chunks: () => Iterable<Uint8Array>): void {
   if (isTextStream(chunks())) return printTextStream(io, chunks());
-  let size = 0;
-  for (const chunk of chunks()) size += chunk.length;
   printLines(io.stderr, [`zkguest: ${name} is binary (${size} bytes), shown as hex; redirect stdout for its bytes`]);
   let offset = 0;
   let carry: Uint8Array = new Uint8Array(0);

@@ -94,7 +94,7 @@ const VERBS: Record<string, Verb> = {
       const v = Volume.open(IMAGE!, READ_ONLY);
       try {
         if (isTerminal(io.stdout)) {
-          showOnTerminal(io, PATH!, () => v.readChunks(PATH!, CAT_CHUNK_BYTES));
+          showOnTerminal(io, PATH!, v.stat(PATH!).size, () => v.readChunks(PATH!, CAT_CHUNK_BYTES));
           return EXIT_OK;
         }
         // Chunk by chunk: a large file is never held whole. Every chunk reuses one buffer, so

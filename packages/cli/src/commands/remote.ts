@@ -75,7 +75,7 @@ const VERBS: Record<string, Verb> = {
     run: async (client, { ID, PATH }, _flags, io) => {
       const entry = await client.path(ID!, PATH!);
       if (entry.type === "dir") throw new UsageError(`remote cat: ${PATH} is a directory (try 'zkguest remote ls')`);
-      if (isTerminal(io.stdout)) showOnTerminal(io, PATH!, () => [entry.data]);
+      if (isTerminal(io.stdout)) showOnTerminal(io, PATH!, entry.data.length, () => [entry.data]);
       else io.stdout.write(entry.data);
       return EXIT_OK;
     },
