@@ -32,11 +32,19 @@ async function argsText(command: string, option: string, io: CliIO): Promise<Buf
   }
 }
 
+/**
+ * Refuses JSON text holding an integer beyond 2^53-1, which JSON.parse would round: `what` names
+ * the text in the error (`run: --args`).
+ */
+export function refuseUnsafeIntegers(what: string, json: string): void {
+  const big = unsafeIntegerLiteral(json);
+  if (big !== undefined) throw new ZkguestError("malformed_frame", `${what} holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
+}
+
 /** Any JSON value is a protocol Value; an integer beyond 2^53-1 is refused rather than rounded. */
 function parseJsonArgs(command: string, bytes: Buffer): Value {
   const text = bytes.toString("utf8");
-  const big = unsafeIntegerLiteral(text);
-  if (big !== undefined) throw new ZkguestError("malformed_frame", `${command}: --args holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
+  refuseUnsafeIntegers(`${command}: --args`, text);
   try {
     return JSON.parse(text) as Value;
   } catch (err) {

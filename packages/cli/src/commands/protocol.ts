@@ -2,6 +2,7 @@ import { decode, DEFAULT_LIMITS, encode, fromHex, fromVectorJson, toHex, toVecto
 import { encodeValue } from "@zkguest/protocol/wire";
 import { either as E } from "fp-ts";
 import { printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { refuseUnsafeIntegers } from "../json-args.js";
 import { readArgOrStdin } from "../read-input.js";
 
 export const protocolUsage = `usage: zkguest protocol decode HEX|-     decode one frame (hex digits, 0x allowed; '-' reads stdin);
@@ -40,6 +41,7 @@ function decodeFrame(hex: string, io: CliIO): number {
 }
 
 function encodeFrame(json: string, io: CliIO): number {
+  refuseUnsafeIntegers("protocol encode: the frame", json);
   let value: unknown;
   try {
     value = fromVectorJson(JSON.parse(json));
