@@ -1,6 +1,7 @@
 import type { Stat } from "@zkguest/fat16";
 import { ServiceClient } from "@zkguest/server/client";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { readArtifactFile } from "../bounded-file.js";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { readJsonArgs } from "../json-args.js";
@@ -35,7 +36,7 @@ const VERBS: Record<string, Verb> = {
   deploy: {
     args: ["ARTIFACT"],
     run: async (client, { ARTIFACT }, _flags, io) => {
-      const { id } = await client.deploy(readFileSync(ARTIFACT!));
+      const { id } = await client.deploy(await readArtifactFile(ARTIFACT!));
       printLines(io.stdout, [id]);
       return EXIT_OK;
     },
