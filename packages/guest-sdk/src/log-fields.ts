@@ -22,7 +22,7 @@ import { MAX_FRAME_DEPTH } from "@zkguest/protocol/core";
  * Fields that are not a map after conversion (a string, an array) are logged as `{value: ...}`.
  */
 export function logFields(fields: unknown): { [name: string]: unknown } {
-  const converted = convert(fields, "fields", FIELDS_LEVEL, []);
+  const converted = convert(fields, "fields", FIELDS_LEVEL, { values: [], keys: [] });
   return isPlainObject(converted) ? converted : { value: converted };
 }
 
@@ -37,18 +37,24 @@ function isPlainObject(v: unknown): v is { [name: string]: unknown } {
   return proto === Object.prototype || proto === null;
 }
 
-/** A container being converted, and its key in its parent (its path is only spelled out for a cycle). */
-interface Ancestor {
-  readonly value: object;
-  readonly key: string | number;
+/**
+ * The containers being converted, outermost first, and the key of each in its parent (the path
+ * is spelled out only for a cycle). Two arrays rather than an object per container: a log call
+ * with fields is on a hot path, and QuickJS pays for each allocation.
+ */
+interface Ancestors {
+  readonly values: object[];
+  readonly keys: (string | number)[];
 }
 
 /** `fields.a[2].b`: the path of the ancestor at `index`. */
-function pathOf(ancestors: readonly Ancestor[], index: number): string {
-  return ancestors
-    .slice(0, index + 1)
-    .map(({ key }, i) => (i === 0 ? String(key) : typeof key === "number" ? `[${key}]` : `.${key}`))
-    .join("");
+function pathOf(ancestors: Ancestors, index: number): string {
+  let path = String(ancestors.keys[0]);
+  for (let i = 1; i <= index; i++) {
+    const key = ancestors.keys[i]!;
+    path += typeof key === "number" ? `[${key}]` : `.${key}`;
+  }
+  return path;
 }
 
 /**
@@ -56,55 +62,63 @@ function pathOf(ancestors: readonly Ancestor[], index: number): string {
  * converted, never the caller's getters or proxies again. `level` is the container level `v` is
  * written at, `key` its key in its parent; `ancestors` the containers it sits in.
  */
-function convert(v: unknown, key: string | number, level: number, ancestors: Ancestor[]): unknown {
-  try {
-    switch (typeof v) {
-      case "string":
-      case "boolean":
-        return v;
-      case "number":
-        return Number.isFinite(v) ? v : String(v);
-      case "bigint":
-        return v.toString();
-      case "undefined":
-        return null;
-      case "object":
-        return v === null || v instanceof Uint8Array ? v : convertObject(v, key, level, ancestors);
-      default:
-        return refused(`a ${typeof v} is not a protocol value`);
-    }
-  } catch (err) {
-    return refused(`reading it threw ${describeThrown(err)}`);
+function convert(v: unknown, key: string | number, level: number, ancestors: Ancestors): unknown {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return v;
+    case "number":
+      return Number.isFinite(v) ? v : String(v);
+    case "bigint":
+      return v.toString();
+    case "undefined":
+      return null;
+    case "object":
+      if (v === null) return v;
+      try {
+        return convertObject(v, key, level, ancestors);
+      } catch (err) {
+        // A proxy's trap, a throwing constructor getter or toISOString.
+        return refused(`reading it threw ${describeThrown(err)}`);
+      }
+    default:
+      return refused(`a ${typeof v} is not a protocol value`);
   }
 }
 
-function convertObject(v: object, key: string | number, level: number, ancestors: Ancestor[]): unknown {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? "Invalid Date" : v.toISOString();
-  if (v instanceof Error) return errorFields(v);
-  const cycle = ancestors.findIndex((a) => a.value === v);
+/** An object by its prototype: plain maps and arrays first, the common case (each instanceof costs QuickJS about a microsecond). */
+function convertObject(v: object, key: string | number, level: number, ancestors: Ancestors): unknown {
+  const proto = Object.getPrototypeOf(v);
+  const map = proto === Object.prototype || proto === null;
+  if (!map && !Array.isArray(v)) {
+    if (v instanceof Uint8Array) return v;
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? "Invalid Date" : v.toISOString();
+    if (v instanceof Error) return errorFields(v);
+    return refused(`${v.constructor?.name ?? "an object"}: only plain objects, arrays, Date and Error are converted`);
+  }
+  const cycle = ancestors.values.indexOf(v);
   if (cycle !== -1) return refused(`cyclic: refers back to ${pathOf(ancestors, cycle)}`);
   if (level > MAX_FRAME_DEPTH) return refused(`nested deeper than ${MAX_FRAME_DEPTH} levels (SPEC.md §3)`);
-  ancestors.push({ value: v, key });
-  try {
-    if (Array.isArray(v)) return convertArray(v, level, ancestors);
-    if (isPlainObject(v)) return convertMap(v, level, ancestors);
-    return refused(`${v.constructor?.name ?? "an object"}: only plain objects, arrays, Date and Error are converted`);
-  } finally {
-    ancestors.pop();
-  }
+  ancestors.values.push(v);
+  ancestors.keys.push(key);
+  const out = map ? convertMap(v as { [name: string]: unknown }, level, ancestors) : convertArray(v as unknown[], level, ancestors);
+  ancestors.values.pop();
+  ancestors.keys.pop();
+  return out;
 }
 
-function convertArray(v: readonly unknown[], level: number, ancestors: Ancestor[]): unknown[] {
+function convertArray(v: readonly unknown[], level: number, ancestors: Ancestors): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < v.length; i++) out.push(convert(read(v, i), i, level + 1, ancestors));
   return out;
 }
 
-function convertMap(v: { [name: string]: unknown }, level: number, ancestors: Ancestor[]): unknown {
+function convertMap(v: { [name: string]: unknown }, level: number, ancestors: Ancestors): unknown {
   const keys = Object.keys(v);
-  if (keys.includes("__proto__")) return refused("the map key '__proto__' is refused (SPEC.md §3.3)");
   const out: { [name: string]: unknown } = {};
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key === "__proto__") return refused("the map key '__proto__' is refused (SPEC.md §3.3)");
     const value = read(v, key);
     // A map entry that is undefined is left out, as the protocol's writer and JSON leave it out.
     if (value !== undefined) out[key] = convert(value, key, level + 1, ancestors);
