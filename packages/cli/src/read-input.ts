@@ -4,7 +4,7 @@ import type { CliIO } from "./cli-io.js";
 
 /**
  * The bytes of standard input, at most `maxBytes`: reading stops with the error `tooLarge`
- * gives as soon as the input passes the bound, so a endless pipe never fills the memory.
+ * gives as soon as the input passes the bound, so an endless pipe never fills the memory.
  */
 export async function readBoundedStdin(io: CliIO, maxBytes: number, tooLarge: () => Error): Promise<Buffer> {
   const chunks: Buffer[] = [];
