@@ -1,3 +1,4 @@
+import { MAX_ARTIFACT_BYTES } from "@zkguest/host-sdk";
 import { ZkguestError } from "@zkguest/protocol/core";
 import { open, type FileHandle } from "node:fs/promises";
 
@@ -34,4 +35,9 @@ export async function readBoundedFile(file: string, maxBytes: number, tooLarge: 
   } finally {
     await handle.close();
   }
+}
+
+/** A file that should be a guest artifact (or a proof, which is smaller): refused past MAX_ARTIFACT_BYTES before it is all read. */
+export function readArtifactFile(file: string): Promise<Buffer> {
+  return readBoundedFile(file, MAX_ARTIFACT_BYTES, () => new ZkguestError("limit_exceeded", `${file}: more than ${MAX_ARTIFACT_BYTES} bytes, the largest artifact`));
 }

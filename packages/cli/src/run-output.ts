@@ -1,21 +1,24 @@
 import type { Host, LogRecord, RunReport } from "@zkguest/host-sdk";
 import { isZkguestError } from "@zkguest/protocol/core";
 import { printLines, type CliIO } from "./cli-io.js";
+import { showBytes, textOf } from "./shown-bytes.js";
 
-/** A file the run stored, with its content as read back from the disk afterwards. */
+/** A file the run wrote: its path and size as the report gives them, and what it holds once the run is over (none when it was removed since). */
 export interface StoredFile {
   readonly path: string;
-  readonly data: Uint8Array;
+  readonly bytes: number;
+  readonly data?: Uint8Array;
 }
 
-/** Reads back every file the report lists (a file removed since is left out). */
+/** The report's files, each with its content read back from the disk. */
 export async function readStoredFiles(host: Host, report: RunReport, options: { image?: string }): Promise<StoredFile[]> {
   const out: StoredFile[] = [];
-  for (const { path } of report.files) {
+  for (const file of report.files) {
     try {
-      out.push({ path, data: await host.readFile(report.program, path, options) });
+      out.push({ ...file, data: await host.readFile(report.program, file.path, options) });
     } catch (err) {
       if (!(isZkguestError(err) && err.code === "not_found")) throw err;
+      out.push(file);
     }
   }
   return out;
@@ -28,16 +31,22 @@ function bytesAsHex(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? hex(value) : value;
 }
 
-/** The report for `--json`: every byte string as hex, the stored files with their content. */
-export function reportJson(name: string, report: RunReport, stored: readonly StoredFile[]): unknown {
-  return JSON.parse(JSON.stringify({ name, ...report, stored }, bytesAsHex));
+/**
+ * The report for `--json` (docs/guest-authors.md, "Run"): every byte string as hex, and the
+ * files with what they hold, as `text` or `hex` (showBytes).
+ */
+export function reportJson(name: string, report: RunReport, files: readonly StoredFile[]): unknown {
+  const shown = files.map(({ path, bytes, data }) => ({ path, bytes, ...(data === undefined ? {} : showBytes(data)) }));
+  return JSON.parse(JSON.stringify({ name, ...report, files: shown }, bytesAsHex));
 }
 
+/** How much of a file the text report shows: bytes of a binary one (as hex), characters of a text one. */
 const PREVIEW_BYTES = 32;
+const PREVIEW_CHARACTERS = 64;
 const MiB = 2 ** 20;
 
-/** The human form: the logs of both phases, the report, then the files stored and their first bytes. */
-export function printRun(io: CliIO, name: string, report: RunReport, stored: readonly StoredFile[]): void {
+/** The human form: the logs of both phases, the report, then the files written and how they begin. */
+export function printRun(io: CliIO, name: string, report: RunReport, files: readonly StoredFile[]): void {
   const out: string[] = [];
   out.push("logs:");
   if (report.logs.length === 0) out.push("  (none)");
@@ -51,15 +60,21 @@ export function printRun(io: CliIO, name: string, report: RunReport, stored: rea
     row("proof", report.proof ? proofSummary(report) : "none"),
     ...(report.proofInfo?.publicSignals === undefined ? [] : [row("public", JSON.stringify(report.proofInfo.publicSignals))]),
     row("time", `witness ${ms(r.witnessMs)}, prove ${ms(r.proveMs)}, entrypoint ${ms(r.entrypointMs)}`),
-    row("resources", `memory ${(r.peakMemoryBytes / MiB).toFixed(2)} MiB (largest sample), ${r.hostCalls} host calls, ${r.bytesStored} bytes stored`),
-    "stored:",
+    row("resources", `memory ${(r.peakMemoryBytes / MiB).toFixed(2)} MiB (largest sample), ${r.hostCalls} host calls, ${r.bytesStored} bytes written`),
+    "files:",
   );
-  if (stored.length === 0) out.push("  (nothing)");
-  for (const f of stored) {
-    const preview = hex(f.data.subarray(0, PREVIEW_BYTES)) + (f.data.length > PREVIEW_BYTES ? "..." : "");
-    out.push(`  ${f.path}  ${f.data.length} bytes  ${preview}`);
-  }
+  if (files.length === 0) out.push("  (none)");
+  for (const f of files) out.push(`  ${f.path}  ${f.bytes} bytes  ${f.data === undefined ? "(removed since)" : preview(f.data)}`);
   printLines(io.stdout, out);
+}
+
+/** `text: {"numbers":...` or `hex: 84a36465...`: how a file begins, and which of the two it is (showBytes's rule). */
+function preview(data: Uint8Array): string {
+  const text = textOf(data);
+  if (text === undefined) return `hex: ${hex(data.subarray(0, PREVIEW_BYTES))}${data.length > PREVIEW_BYTES ? "..." : ""}`;
+  // Characters, not UTF-16 units: an emoji is never cut in half.
+  const shown = Array.from(text.slice(0, 2 * PREVIEW_CHARACTERS)).slice(0, PREVIEW_CHARACTERS).join("");
+  return `text: ${shown}${shown.length < text.length ? "..." : ""}`;
 }
 
 /** The one stderr line of a run that did not prove: `zkguest: <code>: <cause>` (printed with printLines). */

@@ -56,6 +56,22 @@ describe("zkguest fs", function () {
     expect(again.stderr).to.match(/^zkguest: already_exists: image '.*' already exists/);
   });
 
+  it("cat to a terminal shows a text file as escaped text, a binary one as a hex dump saying so; to a pipe, the raw bytes", () => {
+    const image = path.join(dir, "tty.img");
+    ok(["mkfs", image, "--size", "3M"]);
+    ok(["put", image, "-", "/note.txt"], Buffer.from("one\ttwo\nzkguest: ok \u202e\n"));
+    ok(["put", image, "-", "/esc.txt"], Buffer.from("\u001b[2Kfake"));
+    // In a pseudo-terminal (script(1)): stdout is a TTY there, and its line breaks come out as CRLF.
+    const onTerminal = (file: string): string => {
+      const r = spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} fs cat ${JSON.stringify(image)} ${file}`, "/dev/null"], { env: ENV, encoding: "utf8" });
+      expect(r.status, r.stderr).to.equal(0);
+      return r.stdout.replace(/\r\n/g, "\n");
+    };
+    expect(onTerminal("/note.txt")).to.equal("one\\ttwo\nzkguest: ok \\u202e\n");
+    expect(onTerminal("/esc.txt")).to.equal("zkguest: /esc.txt is binary (8 bytes), shown as hex; redirect stdout for its bytes\n00000000  1b 5b 32 4b 66 61 6b 65                          |.[2Kfake|\n");
+    expect(ok(["cat", image, "/esc.txt"]).toString()).to.equal("\u001b[2Kfake");
+  });
+
   it("put, cat, ls, info: raw bytes in and out, identical to mtype", () => {
     const data = Buffer.alloc(1 << 20);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) >>> 3;

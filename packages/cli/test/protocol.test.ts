@@ -39,6 +39,15 @@ describe("zkguest protocol", function () {
     }
   });
 
+  it("encode refuses an integer JSON would round; input past 4 characters a byte of the largest frame is refused, stdin included", () => {
+    const big = zkguest(["protocol", "encode", '{"v":[1,0],"id":1,"kind":"witness.get","body":{"args":{"a":123456789012345678901234567890}}}']);
+    expect(big.status).to.equal(1);
+    expect(big.stderr).to.equal("zkguest: malformed_frame: protocol encode: the frame holds the integer 123456789012345678901234567890, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)\n");
+    const huge = zkguest(["protocol", "decode", "-"], { input: "00".repeat(8 * 2 ** 20 + 1) });
+    expect(huge.status).to.equal(1);
+    expect(huge.stderr).to.equal(`zkguest: frame_too_large: protocol decode: the frame's text is more than ${16 * 2 ** 20} bytes, 4 characters per byte of the largest frame (max_frame_bytes)\n`);
+  });
+
   it("decode of what is not hex is a usage line; of a truncated frame a typed line", () => {
     const notHex = zkguest(["protocol", "decode", "0xzz"]);
     expect(notHex.status).to.equal(2);

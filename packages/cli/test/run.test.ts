@@ -54,6 +54,38 @@ export default defineController({
   entrypoint(result) { fs.store("/var/share/proof.bin", result.proof!); },
 });
 `,
+  "writes-text.ts": `import { defineController, fs } from "@zkguest/guest-sdk";
+export default defineController({
+  getWitnesses() {
+    fs.store("/var/share/note.txt", "line one\\nline two\\tand a tab, é 😀\\n" + "x".repeat(100));
+    fs.store("/var/share/esc.txt", "\\u001b[2Kzkguest: ok\\u202e");
+    fs.store("/var/share/bin.dat", new Uint8Array([0, 1, 2, 255]));
+    return [];
+  },
+  entrypoint() {},
+});
+`,
+  "odd-logs.ts": `import { defineController, log } from "@zkguest/guest-sdk";
+const cyclic: Record<string, unknown> = { a: 1 };
+cyclic.self = cyclic;
+let deep: unknown = "bottom";
+for (let i = 0; i < 40; i++) deep = [deep];
+export default defineController({
+  getWitnesses() {
+    log.info("bigint", { v: 12345678901234567890123n });
+    log.info("date", { v: new Date(Date.UTC(2026, 11, 6)) });
+    log.info("error", { v: new RangeError("bad") });
+    log.info("nan", { v: NaN, inf: -Infinity });
+    log.info("undefined", { v: undefined, list: [undefined] });
+    log.info("function", { v: () => 1 });
+    log.info("cyclic", { v: cyclic });
+    log.info("deep", { v: deep });
+    log.error("an Error as the fields", new TypeError("as fields") as never);
+    return [];
+  },
+  entrypoint() {},
+});
+`,
   "writes.ts": `import { defineController, encodeUtf8, fs } from "@zkguest/guest-sdk";
 export default defineController({
   getWitnesses(args: { n: number }) {
@@ -108,7 +140,8 @@ describe("zkguest run", function () {
     expect(r.stdout).to.match(/\n {2}status +proved\n/);
     expect(r.stdout).to.match(/\n {2}program +hello [0-9a-f]{64}\n/);
     expect(r.stdout).to.match(/\n {2}witnesses +1, sha256 [0-9a-f]{64}\n/);
-    expect(r.stdout).to.match(/\nstored:\n {2}\/VAR\/SHARE\/PROOF\.BIN {2}\d+ bytes {2}[0-9a-f]{64}\.\.\.\n$/);
+    expect(r.stdout).to.match(/\n {2}resources +memory [\d.]+ MiB \(largest sample\), 4 host calls, \d+ bytes written\n/);
+    expect(r.stdout).to.match(/\nfiles:\n {2}\/VAR\/SHARE\/PROOF\.BIN {2}\d+ bytes {2}hex: [0-9a-f]{64}\.\.\.\n$/);
   });
 
   it("--json: the report as JSON with bytes as hex; --image keeps the disk, where `zkguest fs cat` finds the proof", () => {
@@ -120,13 +153,11 @@ describe("zkguest run", function () {
       status: string;
       proof: string;
       witnesses: { type: string; data: string }[];
-      files: { path: string; bytes: number }[];
-      stored: { path: string; data: string }[];
+      files: { path: string; bytes: number; hex?: string }[];
     };
     expect(report).to.include({ name: "controller", status: "proved" });
     expect(Buffer.from(report.witnesses[0]!.data, "hex").toString()).to.equal('{"numbers":[40,2],"sum":42}');
-    expect(report.files).to.deep.equal([{ path: "/VAR/SHARE/PROOF.BIN", bytes: report.proof.length / 2 }]);
-    expect(report.stored).to.deep.equal([{ path: "/VAR/SHARE/PROOF.BIN", data: report.proof }]);
+    expect(report.files).to.deep.equal([{ path: "/VAR/SHARE/PROOF.BIN", bytes: report.proof.length / 2, hex: report.proof }]);
     const cat = spawnSync(process.execPath, [BIN, "fs", "cat", image, "/var/share/proof.bin"]);
     expect(cat.status, cat.stderr.toString()).to.equal(0);
     expect(cat.stdout.toString("hex")).to.equal(report.proof);
@@ -137,12 +168,12 @@ describe("zkguest run", function () {
     const r = zkguest(["run", "hello.zkg", "--execute", "--args", '{"numbers":[1,2,3]}', "--image", image, "--json"], { cwd: dir });
     expect(r.stderr).to.equal("");
     expect(r.status).to.equal(0);
-    const report = JSON.parse(r.stdout) as { status: string; proof?: string; witnesses: unknown[]; files: unknown[]; stored: unknown[]; logs: { phase: string }[] };
+    const report = JSON.parse(r.stdout) as { status: string; proof?: string; witnesses: unknown[]; files: unknown[]; logs: { phase: string }[] };
     expect(report.status).to.equal("executed");
     expect(report.proof).to.equal(undefined);
     expect(report.witnesses).to.have.length(1);
     expect(report.logs.map((l) => l.phase)).to.deep.equal(["witness"]);
-    expect(report.stored).to.deep.equal([]);
+    expect(report.files).to.deep.equal([]);
     const listed = zkguest(["fs", "ls", image, "/"]);
     expect(listed.status, listed.stderr).to.equal(0);
     expect(listed.stdout).to.equal("");
@@ -153,6 +184,52 @@ describe("zkguest run", function () {
     const failed = zkguest(["run", "throws.ts", "--execute", "--args", "[7]"], { cwd: dir });
     expect(failed.status).to.equal(1);
     expect(failed.stderr).to.equal("zkguest: guest_error: RangeError: bad input [7]\n");
+  });
+
+  it("reports each file as text (valid UTF-8 without controls) or hex, saying which; times to the microsecond; nothing twice", () => {
+    const json = zkguest(["run", "writes-text.ts", "--execute", "--json"], { cwd: dir });
+    expect(json.status, json.stderr).to.equal(0);
+    const report = JSON.parse(json.stdout) as { files: unknown[]; resources: Record<string, number> } & Record<string, unknown>;
+    const note = `line one\nline two\tand a tab, é 😀\n${"x".repeat(100)}`;
+    const esc = Buffer.from("\u001b[2Kzkguest: ok\u202e");
+    expect(Object.keys(report)).to.deep.equal(["name", "program", "status", "witnessesHash", "witnesses", "logs", "files", "resources"]);
+    expect(report.files).to.deep.equal([
+      { path: "/VAR/SHARE/NOTE.TXT", bytes: Buffer.byteLength(note), text: note },
+      { path: "/VAR/SHARE/ESC.TXT", bytes: esc.length, hex: esc.toString("hex") },
+      { path: "/VAR/SHARE/BIN.DAT", bytes: 4, hex: "000102ff" },
+    ]);
+    for (const key of ["witnessMs", "proveMs", "entrypointMs"]) expect(String(report.resources[key]), key).to.match(/^\d+(\.\d{1,3})?$/);
+    const text = zkguest(["run", "writes-text.ts", "--execute"], { cwd: dir });
+    expect(text.status, text.stderr).to.equal(0);
+    expect(text.stdout.split("files:\n")[1]).to.equal(
+      [
+        // The first 64 characters, escaped.
+        `  /VAR/SHARE/NOTE.TXT  ${Buffer.byteLength(note)} bytes  text: ${Array.from(note).slice(0, 64).join("").replace("\n", "\\n").replace("\t", "\\t").replace("\n", "\\n")}...`,
+        `  /VAR/SHARE/ESC.TXT  ${esc.length} bytes  hex: ${esc.toString("hex")}`,
+        "  /VAR/SHARE/BIN.DAT  4 bytes  hex: 000102ff",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("log fields that are no protocol Value are converted or refused in place, in a real sandbox run that goes on", () => {
+    const r = zkguest(["run", "odd-logs.ts", "--execute", "--json"], { cwd: dir });
+    expect(r.stderr).to.equal("");
+    expect(r.status).to.equal(0);
+    const report = JSON.parse(r.stdout) as { status: string; logs: { message: string; fields?: unknown }[] };
+    expect(report.status).to.equal("executed");
+    const refusedDeep = `${"[".repeat(29)}"[refused: nested deeper than 32 levels (SPEC.md §3)]"${"]".repeat(29)}`;
+    expect(report.logs.map((l) => [l.message, l.fields])).to.deep.equal([
+      ["bigint", { v: "12345678901234567890123" }],
+      ["date", { v: "2026-12-06T00:00:00.000Z" }],
+      ["error", { v: { name: "RangeError", message: "bad" } }],
+      ["nan", { v: "NaN", inf: "-Infinity" }],
+      ["undefined", { list: [null] }],
+      ["function", { v: "[refused: a function is not a protocol value]" }],
+      ["cyclic", { v: { a: 1, self: "[refused: cyclic: refers back to fields.v]" } }],
+      ["deep", { v: JSON.parse(refusedDeep) }],
+      ["an Error as the fields", { name: "TypeError", message: "as fields" }],
+    ]);
   });
 
   it("--args @FILE reads the arguments from a file; --prover dev is the default prover", () => {
@@ -198,7 +275,7 @@ describe("zkguest run", function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/\[entrypoint\] +info +stored the proof \{"bytes":\d+,"path":"\/var\/share\/proof\.bin"\}/);
     expect(r.stdout).to.match(/\n {2}program +c-guest [0-9a-f]{64}\n/);
-    expect(r.stdout).to.match(/\nstored:\n {2}\/VAR\/SHARE\/PROOF\.BIN /);
+    expect(r.stdout).to.match(/\nfiles:\n {2}\/VAR\/SHARE\/PROOF\.BIN /);
   });
 
   it("a 4-character extension is an error the guest catches (invalid_name), and the run goes on", () => {

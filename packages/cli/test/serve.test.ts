@@ -60,10 +60,13 @@ describe("zkguest serve and zkguest remote", function () {
     expect(JSON.parse(status.stdout)).to.include({ job: id, status: "proved" });
   });
 
-  it("execute prints the report; disk writes an image fsck.fat accepts", () => {
-    const executed = remote(["execute", program, "--args", '{"numbers":[2,2]}']);
+  it("execute (--args @FILE) prints the report; disk writes an image fsck.fat accepts", () => {
+    fs.writeFileSync(path.join(dir, "args.json"), '{"numbers":[2,2]}');
+    const executed = remote(["execute", program, "--args", "@args.json"]);
     expect(executed.status, executed.stderr).to.equal(0);
-    expect(JSON.parse(executed.stdout).status).to.equal("executed");
+    const report = JSON.parse(executed.stdout) as { status: string; logs: { fields?: unknown }[] };
+    expect(report.status).to.equal("executed");
+    expect(report.logs[0]!.fields).to.deep.equal({ count: 2, sum: 4 });
     const image = path.join(dir, "disk.img");
     const disk = remote(["disk", program, "-o", image]);
     expect(disk.status, disk.stderr).to.equal(0);
@@ -83,7 +86,7 @@ describe("zkguest serve and zkguest remote", function () {
     expect(away.stderr).to.match(/^zkguest: internal: cannot reach http:\/\/127\.0\.0\.1:1: /);
     const badArgs = remote(["prove", program, "--args", "{x"]);
     expect(badArgs.status).to.equal(2);
-    expect(badArgs.stderr).to.match(/^zkguest: usage: remote: --args is not JSON: /);
+    expect(badArgs.stderr).to.match(/^zkguest: usage: remote prove: --args is not JSON: /);
     expect(remote(["frobnicate"]).stderr).to.match(/^zkguest: usage: unknown remote command 'frobnicate'/);
   });
 

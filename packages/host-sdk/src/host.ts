@@ -300,14 +300,22 @@ function report(program: string, witness: PhaseOutcome, lifecycle?: { proving?: 
     logs: [...witness.logs, ...(provingError === undefined ? [] : [errorRecord("entrypoint", provingError)]), ...(entrypoint?.logs ?? [])],
     files: mergeFiles(witness.files, entrypoint?.files ?? []),
     resources: {
-      witnessMs: witness.durationMs,
-      proveMs: lifecycle?.proving?.ms ?? 0,
-      entrypointMs: entrypoint?.durationMs ?? 0,
+      witnessMs: toMicrosecond(witness.durationMs),
+      proveMs: toMicrosecond(lifecycle?.proving?.ms ?? 0),
+      entrypointMs: toMicrosecond(entrypoint?.durationMs ?? 0),
       peakMemoryBytes: Math.max(witness.peakMemoryBytes, entrypoint?.peakMemoryBytes ?? 0),
       hostCalls: witness.hostCalls + (entrypoint?.hostCalls ?? 0),
       bytesStored: witness.bytesStored + (entrypoint?.bytesStored ?? 0),
     },
   };
+}
+
+/**
+ * Milliseconds rounded to the microsecond (at most 3 decimals): what the clock measures with
+ * meaning, and what a report shows without digits of float noise (64.319775000000002).
+ */
+function toMicrosecond(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /** Files of both phases, by path; the entrypoint's size wins for a file both wrote. */

@@ -37,6 +37,7 @@ export interface FileRecord {
 }
 
 export interface RunResources {
+  /** Wall time of the witness step, the proving and the entrypoint: milliseconds, rounded to the microsecond. */
   readonly witnessMs: number;
   readonly proveMs: number;
   readonly entrypointMs: number;

@@ -1,16 +1,17 @@
 import { Host, QuickJsEngine, WasmEngine, type LoadedGuest } from "@zkguest/host-sdk";
 import { allPassed, formatTable, hostKitResults, runGuestKit, runOnHost, tally, type CheckResult } from "@zkguest/host-sdk/conformance";
-import { unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
+import { ZkguestError } from "@zkguest/protocol";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
+import { readJsonArgs } from "../json-args.js";
 
 /** The reference guest's wasm in this package (dist/reference-guest, from dist/src/commands/). */
 const REFERENCE_GUEST = fileURLToPath(new URL("../../reference-guest/conformance.wasm", import.meta.url));
 
-export const conformanceUsage = `usage: zkguest conformance guest GUEST [--args JSON] [--json]
+export const conformanceUsage = `usage: zkguest conformance guest GUEST [--args JSON|-|@FILE] [--json]
        zkguest conformance host [--guest WASM] [--json]
   guest              the guest kit, on a .zkg, a .wasm or a controller built on the fly
   host               the host kit: the reference guest run through this host
@@ -18,7 +19,7 @@ Exit 0 when no check failed, 1 when one did.
 `;
 
 /**
- * `zkguest conformance guest GUEST [--args JSON] [--json]`: the guest kit, on a guest artifact
+ * `zkguest conformance guest GUEST [--args JSON|-|@FILE] [--json]`: the guest kit, on a guest artifact
  * (.zkg), a wasm32-wasi module (.wasm) or a controller built on the fly.
  * `zkguest conformance host [--guest WASM] [--json]`: the host kit, the reference guest run
  * through this host-sdk's Host. Both print a table of checks; exit 0 when none failed, 1 when
@@ -33,7 +34,7 @@ export const conformanceCommand: Command = async (argv, io) => {
 
 async function guestKit(argv: string[], io: CliIO): Promise<number> {
   const { args, flags } = parseCommandLine("conformance guest", argv, ["GUEST"], { args: { type: "string" }, json: { type: "boolean" } });
-  const kitArgs = jsonArgs(flags["args"] as string | undefined);
+  const kitArgs = await readJsonArgs("conformance guest", flags["args"] as string | undefined, io);
   return reportingBuildErrors(io, async () => {
     const { artifact } = await loadGuest(args["GUEST"]!);
     const guest: LoadedGuest = artifact.manifest.engine === "js" ? (await QuickJsEngine.create()).load(artifact.code) : new WasmEngine().load(artifact.code);
@@ -65,17 +66,6 @@ function print(io: CliIO, title: string, results: readonly CheckResult[], json: 
   if (json) printJson(io.stdout, { title, passed, counts: tally(results), results }, 2);
   else printLines(io.stdout, [title, "", ...formatTable(results).split("\n")]);
   return passed ? EXIT_OK : EXIT_FAILED;
-}
-
-function jsonArgs(text: string | undefined): Value {
-  if (text === undefined) return null;
-  const big = unsafeIntegerLiteral(text);
-  if (big !== undefined) throw new ZkguestError("malformed_frame", `conformance guest: --args holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
-  try {
-    return JSON.parse(text) as Value;
-  } catch (err) {
-    throw new UsageError(`conformance guest: --args is not JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { CLI_BIN } from "../cli-location.js";
 import { parseCommandLine } from "../command-line.js";
 import { buildArtifact, reportingBuildErrors } from "../guest-artifact.js";
 import { failureLine, printRun, readStoredFiles } from "../run-output.js";
+import { hexdumpLines } from "../shown-bytes.js";
 
 /** The demo's controllers, shipped in this package (dist/examples, copied from the repository's examples/ by its build). */
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -62,7 +63,7 @@ export const demoCommand: Command = async (argv, io) => {
       const stored = await host.readFile(program, PROOF_PATH, { image });
       const same = Buffer.from(stored).equals(Buffer.from(report.proof));
       say(`\n4. read    ${PROOF_PATH} back from the disk: ${stored.length} bytes, ${same ? "identical to" : "DIFFERENT from"} the report's proof`);
-      say(hexdump(stored));
+      say(hexdumpLines(stored).map((line) => `   ${line}`).join("\n"));
       const cat = spawnSync(process.execPath, [CLI_BIN, "fs", "cat", image, PROOF_PATH]);
       const catSame = cat.status === 0 && cat.stdout.equals(Buffer.from(stored));
       say(`5. again   zkguest fs cat ${shellWord(displayPath(image))} ${PROOF_PATH}: ${catSame ? `the same ${cat.stdout.length} bytes, read by the CLI from the image file` : `failed: ${cat.stderr.toString().trim()}`}`);
@@ -213,16 +214,4 @@ function tamperPublicSignal(proof: Uint8Array): Uint8Array {
   const envelope = JSON.parse(Buffer.from(proof).toString("utf8")) as { publicSignals: string[] };
   envelope.publicSignals[0] = String(BigInt(envelope.publicSignals[0]!) + 1n);
   return Buffer.from(JSON.stringify(envelope), "utf8");
-}
-
-/** `xxd`-style lines: offset, 16 bytes in hex, and their printable ASCII. */
-function hexdump(bytes: Uint8Array): string {
-  const lines: string[] = [];
-  for (let at = 0; at < bytes.length; at += 16) {
-    const row = bytes.subarray(at, at + 16);
-    const hex = Array.from(row, (b) => b.toString(16).padStart(2, "0")).join(" ");
-    const text = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
-    lines.push(`   ${at.toString(16).padStart(8, "0")}  ${hex.padEnd(47)}  |${text}|`);
-  }
-  return lines.join("\n");
 }

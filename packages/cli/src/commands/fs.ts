@@ -3,12 +3,13 @@ import { isZkguestError } from "@zkguest/protocol/core";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { closeSync, openSync, readSync } from "node:fs";
+import { isTerminal, showOnTerminal } from "../shown-bytes.js";
 
 export const fsUsage = `usage:
   zkguest fs mkfs IMAGE [--size SIZE] [--label LABEL]   make a new image (SIZE like 3M, 64M, 1G; default 64M)
   zkguest fs info IMAGE [--json]                        geometry, label and space
   zkguest fs ls IMAGE [PATH] [--json]                   list a directory (default /)
-  zkguest fs cat IMAGE PATH                             a file's bytes to stdout
+  zkguest fs cat IMAGE PATH                             a file's bytes to stdout (to a terminal: text escaped, binary as hex)
   zkguest fs put IMAGE LOCALFILE PATH [--sync]          store a file, creating parents ('-' reads stdin)
   zkguest fs mkdir IMAGE PATH [--sync]                  make a directory and its parents
   zkguest fs rm IMAGE PATH [--sync]                     remove a file or an empty directory
@@ -92,6 +93,10 @@ const VERBS: Record<string, Verb> = {
     run: async ({ IMAGE, PATH }, _flags, io) => {
       const v = Volume.open(IMAGE!, READ_ONLY);
       try {
+        if (isTerminal(io.stdout)) {
+          showOnTerminal(io, PATH!, v.stat(PATH!).size, () => v.readChunks(PATH!, CAT_CHUNK_BYTES));
+          return EXIT_OK;
+        }
         // Chunk by chunk: a large file is never held whole. Every chunk reuses one buffer, so
         // each write is waited for (and a stream that is not the process's gets a copy).
         const own = io.stdout === process.stdout;

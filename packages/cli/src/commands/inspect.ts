@@ -1,7 +1,7 @@
-import { ARTIFACT_FORMAT, DEV_PROOF_FORMAT, MAX_ARTIFACT_BYTES, readArtifact, readDevProof, type Artifact, type DevProof } from "@zkguest/host-sdk";
+import { ARTIFACT_FORMAT, DEV_PROOF_FORMAT, readArtifact, readDevProof, type Artifact, type DevProof } from "@zkguest/host-sdk";
 import { isZkguestError, ZkguestError } from "@zkguest/protocol/core";
 import { either as E } from "fp-ts";
-import { readBoundedFile } from "../bounded-file.js";
+import { readArtifactFile } from "../bounded-file.js";
 import { EXIT_OK, printJson, printLines, type CliIO, type Command } from "../cli-io.js";
 import { parseCommandLine } from "../command-line.js";
 import { loadGroth16 } from "../groth16.js";
@@ -26,7 +26,7 @@ type Inspected =
 export const inspectCommand: Command = async (argv, io) => {
   const { args, flags } = parseCommandLine("inspect", argv, ["FILE"], { json: { type: "boolean" } });
   const file = args["FILE"]!;
-  const bytes = await readBoundedFile(file, MAX_ARTIFACT_BYTES, () => new ZkguestError("limit_exceeded", `${file}: more than ${MAX_ARTIFACT_BYTES} bytes, the largest artifact`));
+  const bytes = await readArtifactFile(file);
   const inspected = await identify(file, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   if (flags["json"]) printJson(io.stdout, asJson(inspected), 2);
   else print(io, file, inspected);

@@ -1,7 +1,8 @@
-import { decode, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError } from "@zkguest/protocol";
+import { decode, DEFAULT_LIMITS, encode, fromHex, fromVectorJson, toHex, toVectorJson, ZkguestError } from "@zkguest/protocol";
 import { encodeValue } from "@zkguest/protocol/wire";
 import { either as E } from "fp-ts";
 import { printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { refuseUnsafeIntegers } from "../json-args.js";
 import { readArgOrStdin } from "../read-input.js";
 
 export const protocolUsage = `usage: zkguest protocol decode HEX|-     decode one frame (hex digits, 0x allowed; '-' reads stdin);
@@ -9,12 +10,19 @@ export const protocolUsage = `usage: zkguest protocol decode HEX|-     decode on
        zkguest protocol encode JSON|-    encode one frame given as vector JSON; prints its hex
 `;
 
+/**
+ * The most text `protocol decode|encode` takes, inline or from stdin: the largest frame
+ * (max_frame_bytes) at 4 characters a byte. Hex takes 2; vector JSON spells bytes as hex
+ * too, with room for the JSON around them.
+ */
+const MAX_FRAME_TEXT_BYTES = 4 * DEFAULT_LIMITS.max_frame_bytes;
+
 /** `zkguest protocol`: frames by hand, for anyone debugging a guest or a host of their own. */
 export const protocolCommand: Command = async (argv, io) => {
   const [verb, input, ...extra] = argv;
   if (verb !== "decode" && verb !== "encode") throw new UsageError(verb === undefined ? "protocol takes 'decode HEX|-' or 'encode JSON|-'" : `unknown protocol verb '${verb}' (it takes decode or encode)`);
   if (input === undefined || extra.length) throw new UsageError(`protocol ${verb} takes one argument, got ${argv.length - 1}`);
-  const text = (await readArgOrStdin(input, io)).toString("utf8").trim();
+  const text = (await readArgOrStdin(input, io, MAX_FRAME_TEXT_BYTES, () => new ZkguestError("frame_too_large", `protocol ${verb}: the frame's text is more than ${MAX_FRAME_TEXT_BYTES} bytes, 4 characters per byte of the largest frame (max_frame_bytes)`))).toString("utf8").trim();
   return verb === "decode" ? decodeFrame(text, io) : encodeFrame(text, io);
 };
 
@@ -33,6 +41,7 @@ function decodeFrame(hex: string, io: CliIO): number {
 }
 
 function encodeFrame(json: string, io: CliIO): number {
+  refuseUnsafeIntegers("protocol encode: the frame", json);
   let value: unknown;
   try {
     value = fromVectorJson(JSON.parse(json));

@@ -1,19 +1,22 @@
 import type { Stat } from "@zkguest/fat16";
 import { ServiceClient } from "@zkguest/server/client";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { readArtifactFile } from "../bounded-file.js";
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
-import { readArgOrStdin } from "../read-input.js";
+import { readJsonArgs } from "../json-args.js";
+import { isTerminal, showOnTerminal } from "../shown-bytes.js";
 import { listLine } from "./fs.js";
 
 export const remoteUsage = `usage: zkguest remote VERB ... [--url URL] [--token T]
   deploy ARTIFACT                       deploy a .zkg; prints the program id
-  prove ID [--args JSON|-] [--wait] [--timeout S] [--idempotency-key K]
+  prove ID [--args JSON|-|@FILE] [--wait] [--timeout S] [--idempotency-key K]
                                         queue a prove job; prints the job id, or with --wait the job
                                         as JSON once it is over (exit 1 if it failed)
-  execute ID [--args JSON|-]            the dry run; prints its report as JSON (exit 1 if it failed)
+  execute ID [--args JSON|-|@FILE]      the dry run; prints its report as JSON (exit 1 if it failed)
   status JOB [--wait] [--timeout S]     the job as JSON (exit 1 if it failed)
-  cat ID PATH                           a file of the program's disk to stdout
+  cat ID PATH                           a file of the program's disk to stdout (to a terminal: text
+                                        escaped, binary as hex)
   ls ID [PATH]                          a directory of the program's disk
   disk ID -o FILE                       the program's whole disk image
 --url defaults to ZKGUEST_URL or http://127.0.0.1:8080; --token to ZKGUEST_TOKEN.
@@ -33,7 +36,7 @@ const VERBS: Record<string, Verb> = {
   deploy: {
     args: ["ARTIFACT"],
     run: async (client, { ARTIFACT }, _flags, io) => {
-      const { id } = await client.deploy(readFileSync(ARTIFACT!));
+      const { id } = await client.deploy(await readArtifactFile(ARTIFACT!));
       printLines(io.stdout, [id]);
       return EXIT_OK;
     },
@@ -42,7 +45,7 @@ const VERBS: Record<string, Verb> = {
     args: ["ID"],
     options: { args: { type: "string" }, "idempotency-key": { type: "string" }, ...WAIT },
     run: async (client, { ID }, flags, io) => {
-      const args = await jsonArgs(flags, io);
+      const args = await readJsonArgs("remote prove", flags["args"] as string | undefined, io);
       const key = flags["idempotency-key"] as string | undefined;
       const job = await client.prove(ID!, args, key === undefined ? {} : { idempotencyKey: key });
       if (!flags["wait"]) {
@@ -56,7 +59,7 @@ const VERBS: Record<string, Verb> = {
     args: ["ID"],
     options: { args: { type: "string" } },
     run: async (client, { ID }, flags, io) => {
-      const report = (await client.execute(ID!, await jsonArgs(flags, io))) as { status?: string; error?: { code: string; message: string } };
+      const report = (await client.execute(ID!, await readJsonArgs("remote execute", flags["args"] as string | undefined, io))) as { status?: string; error?: { code: string; message: string } };
       printJson(io.stdout, report, 2);
       if (report.status === "executed") return EXIT_OK;
       printLines(io.stderr, [`zkguest: ${report.error?.code ?? "internal"}: ${report.error?.message ?? "the run failed"}`]);
@@ -73,7 +76,8 @@ const VERBS: Record<string, Verb> = {
     run: async (client, { ID, PATH }, _flags, io) => {
       const entry = await client.path(ID!, PATH!);
       if (entry.type === "dir") throw new UsageError(`remote cat: ${PATH} is a directory (try 'zkguest remote ls')`);
-      io.stdout.write(entry.data);
+      if (isTerminal(io.stdout)) showOnTerminal(io, PATH!, entry.data.length, () => [entry.data]);
+      else io.stdout.write(entry.data);
       return EXIT_OK;
     },
   },
@@ -114,15 +118,6 @@ export const remoteCommand: Command = async (argv, io) => {
   const token = (flags["token"] as string | undefined) ?? process.env["ZKGUEST_TOKEN"];
   return verb.run(new ServiceClient(url, token), args, flags, io);
 };
-
-async function jsonArgs(flags: Flags, io: CliIO): Promise<unknown> {
-  const text = await readArgOrStdin((flags["args"] as string | undefined) ?? "null", io);
-  try {
-    return JSON.parse(text.toString("utf8"));
-  } catch (e) {
-    throw new UsageError(`remote: --args is not JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
 
 function timeoutMs(flags: Flags): number {
   return (integerFlag("remote", flags["timeout"], "--timeout", 1) ?? 600) * 1000;

@@ -1,11 +1,9 @@
 import { DEFAULT_RUN_LIMITS, Host, LimitRangeError, resolveLimits, type EngineKind, type RunLimits } from "@zkguest/host-sdk";
-import { isZkguestError, unsafeIntegerLiteral, ZkguestError, type Value } from "@zkguest/protocol";
-import { readBoundedFile } from "../bounded-file.js";
-import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type CliIO, type Command } from "../cli-io.js";
+import { EXIT_FAILED, EXIT_OK, printJson, printLines, UsageError, type Command } from "../cli-io.js";
 import { integerFlag, parseCommandLine } from "../command-line.js";
 import { KEYS_OPTION, keysDir, loadGroth16, proverName, writeSnarkjsFiles } from "../groth16.js";
 import { loadGuest, reportingBuildErrors } from "../guest-artifact.js";
-import { readArgOrStdin } from "../read-input.js";
+import { readJsonArgs } from "../json-args.js";
 import { failureLine, printRun, readStoredFiles, reportJson } from "../run-output.js";
 
 export const runUsage = `usage: zkguest run GUEST [options]
@@ -48,7 +46,7 @@ export const runCommand: Command = async (argv, io) => {
   if (out !== undefined && proverKind !== "groth16") throw new UsageError("run: --out writes snarkjs's files of a groth16 proof: add --prover groth16");
   const execute = flags["execute"] === true;
   if (execute && (flags["prover"] !== undefined || flags["keys"] !== undefined)) throw new UsageError("run: --execute is the witness step alone, which no prover takes part in: drop --prover and --keys");
-  const runArgs = parseJsonArgs(await readArgs((flags["args"] as string | undefined) ?? "null", io));
+  const runArgs = await readJsonArgs("run", flags["args"] as string | undefined, io);
   const timeMs = integerFlag("run", flags["timeout-ms"], "--timeout-ms", 1);
   const memoryMb = integerFlag("run", flags["memory-mb"], "--memory-mb", 1);
   const limits: Partial<RunLimits> = {
@@ -86,36 +84,6 @@ export const runCommand: Command = async (argv, io) => {
     }
   });
 };
-
-/**
- * The most bytes of JSON `--args @FILE` reads: the arguments travel to the guest in one frame,
- * which the host's default limit bounds (a larger file could never be sent).
- */
-const MAX_ARGS_FILE_BYTES = DEFAULT_RUN_LIMITS.maxFrameBytes;
-
-/** The text of `--args`: `@FILE` reads FILE (at most MAX_ARGS_FILE_BYTES), `-` stdin, anything else is the JSON itself. */
-async function readArgs(arg: string, io: CliIO): Promise<Buffer> {
-  if (!arg.startsWith("@")) return readArgOrStdin(arg, io);
-  const file = arg.slice(1);
-  if (file === "") throw new UsageError("run: --args @FILE needs a file name after the @");
-  try {
-    return await readBoundedFile(file, MAX_ARGS_FILE_BYTES, () => new ZkguestError("frame_too_large", `run: --args @${file} is more than ${MAX_ARGS_FILE_BYTES} bytes, the largest request frame (max_frame_bytes)`));
-  } catch (err) {
-    if (isZkguestError(err) && err.code === "not_found") throw new ZkguestError("not_found", `run: --args @${err.message}`);
-    throw err;
-  }
-}
-
-/** The request's arguments: any JSON value (a protocol Value). */
-function parseJsonArgs(text: Buffer): Value {
-  const big = unsafeIntegerLiteral(text.toString("utf8"));
-  if (big !== undefined) throw new ZkguestError("malformed_frame", `run: --args holds the integer ${big}, beyond 2^53-1, which JSON numbers cannot carry exactly: pass it as a decimal string (SPEC.md §4.1)`);
-  try {
-    return JSON.parse(text.toString("utf8")) as Value;
-  } catch (err) {
-    throw new UsageError(`run: --args is not JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 /** The flags that set limits, and their units. */
 const LIMIT_FLAGS = {

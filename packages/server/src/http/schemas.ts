@@ -6,6 +6,7 @@ import { JOB_ID_PATTERN, PROGRAM_ID_PATTERN } from "../ids.js";
 // place. Enumerations come from where they are defined (error codes, job statuses, id shapes).
 
 const hex = { type: "string", pattern: "^([0-9a-f]{2})*$", description: "bytes, as lower-case hex" } as const;
+const milliseconds = { type: "number", description: "milliseconds, rounded to the microsecond (at most 3 decimals)" } as const;
 const errorCode = { type: "string", enum: [...ERROR_CODES] } as const;
 
 /** The longest idempotency key (printable ASCII). */
@@ -106,9 +107,9 @@ export const SCHEMAS = [
         type: "object",
         required: ["witnessMs", "proveMs", "entrypointMs", "peakMemoryBytes", "hostCalls", "bytesStored"],
         properties: {
-          witnessMs: { type: "number" },
-          proveMs: { type: "number" },
-          entrypointMs: { type: "number" },
+          witnessMs: milliseconds,
+          proveMs: milliseconds,
+          entrypointMs: milliseconds,
           peakMemoryBytes: { type: "integer" },
           hostCalls: { type: "integer" },
           bytesStored: { type: "integer" },
