@@ -1,5 +1,5 @@
 import { GUEST_BUNDLE_OPTIONS, guestEntrySource } from "@zkguest/guest-sdk/bundle";
-import { GUEST_SCRIPT } from "@zkguest/host-sdk";
+import { GUEST_SCRIPT, sourceMapProblem } from "@zkguest/host-sdk";
 import * as esbuild from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -82,6 +82,9 @@ export async function bundleController(controllerFile: string, options: BundleOp
   const code = result.outputFiles.find((f) => f.path.endsWith(".js"));
   if (!code) throw new BuildError([`${controllerFile}: esbuild produced no output`]);
   const sourceMap = result.outputFiles.find((f) => f.path.endsWith(".map"))?.contents;
+  // A map the host would not use (too large to decode) is refused here rather than carried for nothing.
+  const unusable = sourceMap === undefined ? undefined : sourceMapProblem(sourceMap);
+  if (unusable !== undefined) throw new BuildError([`${controllerFile}: ${unusable}; leave it out (zkguest build --no-source-map)`]);
   return { code: code.contents, ...(sourceMap === undefined ? {} : { sourceMap }), sdk: [...sdkUsed].map(packageNameAndVersion).join(", ") || SDK };
 }
 

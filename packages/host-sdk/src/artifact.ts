@@ -4,7 +4,7 @@ import * as t from "io-ts";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { EngineKind } from "./engine/engine.js";
-import { MAX_SOURCE_MAP_BYTES } from "./source-map.js";
+import { sourceMapTooLarge } from "./source-map.js";
 
 /**
  * A guest artifact (`NAME.zkg`): the guest's code and its manifest in one file, a MessagePack
@@ -188,11 +188,6 @@ export function readArtifactFile(file: string): { artifact: Artifact; bytes: Uin
 function idParts(circuit: Uint8Array | undefined, sourceMap: Uint8Array | undefined): string {
   if (circuit === undefined && sourceMap === undefined) return "the code's SHA-256";
   return `the program id of its code${circuit === undefined ? "" : sourceMap === undefined ? " and circuit" : ", circuit"}${sourceMap === undefined ? "" : " and source map"}`;
-}
-
-/** Why a source map is refused for its size (its content is checked when a stack is mapped: source-map.ts). */
-function sourceMapTooLarge(sourceMap: Uint8Array): string | undefined {
-  return sourceMap.length > MAX_SOURCE_MAP_BYTES ? `the source map is ${sourceMap.length} bytes, the limit is ${MAX_SOURCE_MAP_BYTES}` : undefined;
 }
 
 function notAnArtifact(why: string): ZkguestError {

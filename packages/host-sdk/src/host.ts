@@ -21,8 +21,6 @@ import { errorRecord, type PhaseInput, type PhaseOutcome, type ProofOutcome } fr
 import { SourceMapCache } from "./source-map.js";
 
 const DEFAULT_ARTIFACT_CACHE_BYTES = 256 * 1024 * 1024;
-/** Source maps the host keeps decoded for the stacks of failed runs, weighed by their size in the artifact (decoded, a few times more). */
-const SOURCE_MAP_CACHE_BYTES = 16 * 1024 * 1024;
 
 export interface HostOptions {
   /** Where the default registry keeps artifacts and disks (default: a temporary directory, removed by close()). */
@@ -92,7 +90,7 @@ export class Host {
   private readonly disks = new DiskQueue();
   /** The entrypoints of a disk's runs, in the order the runs began (each then takes its turn on the disk). */
   private readonly entrypoints = new KeyedQueue();
-  private readonly sourceMaps = new SourceMapCache(SOURCE_MAP_CACHE_BYTES);
+  private readonly sourceMaps = new SourceMapCache();
   private closed = false;
 
   private constructor(
