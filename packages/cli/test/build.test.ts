@@ -85,8 +85,8 @@ describe("zkguest build", function () {
     const r = zkguest(["build", "hello.ts", "--no-minify"], { cwd });
     expect(r.status, r.stderr).to.equal(0);
     const artifact = readArtifact(fs.readFileSync(path.join(cwd, "hello.zkg")));
-    const bundle = fs.readFileSync(path.join(cwd, "hello.js"));
-    expect(r.stdout.split("\n")[1]).to.equal(`hello.js: its code, unminified, ${bundle.length.toLocaleString("en-US")} bytes`);
+    const bundle = fs.readFileSync(path.join(cwd, "hello.bundle.js"));
+    expect(r.stdout.split("\n")[1]).to.equal(`hello.bundle.js: its code, unminified, ${bundle.length.toLocaleString("en-US")} bytes`);
     expect(bundle.equals(artifact.code)).to.equal(true);
     // The controller as it was written, less its types, under a comment naming it.
     expect(bundle.toString("utf8")).to.include("// hello.ts\nvar PROOF_PATH = \"/var/share/proof.bin\";\n");
@@ -95,7 +95,13 @@ describe("zkguest build", function () {
     expect(zkguest(["build", "hello.ts", "-o", "plain.zkg", "--no-source-map"], { cwd }).status).to.equal(0);
     const plain = readArtifact(fs.readFileSync(path.join(cwd, "plain.zkg")));
     expect(plain.sourceMap).to.equal(undefined);
-    expect(fs.existsSync(path.join(cwd, "plain.js"))).to.equal(false);
+    expect(fs.existsSync(path.join(cwd, "plain.bundle.js"))).to.equal(false);
+    // Never over the controller itself.
+    writeFiles(cwd, { "app.bundle.js": MINIMAL });
+    const over = zkguest(["build", "app.bundle.js", "-o", "app.zkg", "--no-minify"], { cwd });
+    expect(over.status).to.equal(2);
+    expect(over.stderr).to.match(/^zkguest: usage: build: --no-minify would write the bundle over app\.bundle\.js; choose another -o /);
+    expect(fs.readFileSync(path.join(cwd, "app.bundle.js"), "utf8")).to.equal(MINIMAL);
     // Without a map the program id is the code's SHA-256, as before maps.
     expect(plain.manifest.id).to.equal(createHash("sha256").update(plain.code).digest("hex"));
   });

@@ -9,8 +9,8 @@ export const buildUsage = `usage: zkguest build GUEST [--circuit FILE.circom [-l
   --circuit FILE     compile this circom circuit (circom2) into the artifact, for the groth16 prover
   -l, --lib DIR      an include directory for the circuit (repeatable)
   -o, --output FILE  where to write the artifact (default NAME.zkg; the artifact's name is NAME)
-  --no-minify        do not minify, and write the bundle beside the artifact too (NAME.js) to read it:
-                     the artifact's code, whose lines are those of guest.js in stacks (larger, slower to start)
+  --no-minify        do not minify, and write the bundle beside the artifact too (NAME.bundle.js) to read
+                     it: the artifact's code, whose lines are those of guest.js in stacks (larger, slower to start)
   --no-source-map    leave the source map out: stacks then name guest.js, and the program id covers the code alone
 `;
 
@@ -35,6 +35,8 @@ export const buildCommand: Command = async (argv, io) => {
   const libraries = (flags["lib"] as unknown as string[] | undefined) ?? [];
   if (circuit === undefined && libraries.length > 0) throw new UsageError("build: -l/--lib adds include directories for --circuit, which is missing");
   const minify = !flags["no-minify"];
+  const bundle = path.join(path.dirname(output), `${nameOf(output)}.bundle.js`);
+  if (!minify && path.resolve(bundle) === path.resolve(input)) throw new UsageError(`build: --no-minify would write the bundle over ${input}; choose another -o`);
   return reportingBuildErrors(io, async () => {
     const options = { ...(circuit === undefined ? {} : { circuit }), libraries, minify, sourceMap: !flags["no-source-map"] };
     const { artifact, bytes } = await buildArtifact(input, nameOf(output), options);
@@ -43,7 +45,6 @@ export const buildCommand: Command = async (argv, io) => {
     const circuitNote = m.circuit === undefined ? "" : `, circuit ${path.basename(circuit!)} (sha256 ${m.circuit.sha256})`;
     const lines = [`${shown(output)}: ${m.engine} guest '${m.name}', ${bytes.length.toLocaleString("en-US")} bytes${circuitNote}, program id ${m.id}`];
     if (!minify && m.engine === "js") {
-      const bundle = path.join(path.dirname(output), `${nameOf(output)}.js`);
       writeFileSync(bundle, artifact.code);
       lines.push(`${shown(bundle)}: its code, unminified, ${artifact.code.length.toLocaleString("en-US")} bytes`);
     }

@@ -9,8 +9,8 @@ import type { ProofEnvelope as Groth16Envelope } from "@zkguest/prover-groth16";
 
 export const inspectUsage = `usage: zkguest inspect FILE [--json]
   FILE               a guest artifact (.zkg): its manifest (name, engine, protocol range, program id,
-                     SDK, circuit), code and source map sizes; or a proof (a dev proof, or a groth16 proof read
-                     back with 'zkguest fs cat'): which program it is for, and what it claims
+                     SDK, circuit), code and source map sizes; or a proof (a dev proof, or a groth16
+                     proof read back with 'zkguest fs cat'): which program it is for, and what it claims
   --json             print it as JSON
 Exit 0; a file that is none of these is one error line, exit 1.
 `;
