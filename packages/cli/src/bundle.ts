@@ -1,5 +1,5 @@
 import { GUEST_BUNDLE_OPTIONS, guestEntrySource } from "@zkguest/guest-sdk/bundle";
-import { GUEST_SCRIPT, sourceMapProblem } from "@zkguest/host-sdk";
+import { sourceMapProblem } from "@zkguest/host-sdk";
 import * as esbuild from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -66,8 +66,8 @@ export async function bundleController(controllerFile: string, options: BundleOp
       minify: options.minify ?? GUEST_BUNDLE_OPTIONS.minify,
       stdin: { contents: guestEntrySource(`./${path.basename(file)}`), resolveDir: path.dirname(file), sourcefile: "<entry>", loader: "js" },
       absWorkingDir: root,
-      // Not written: it names the map's directory (the project), that its paths are relative to.
-      outfile: path.join(root, GUEST_SCRIPT),
+      // Never written: its directory (the project) is what the map's paths are relative to.
+      outfile: path.join(root, "guest.js"),
       sourcemap: options.sourceMap === false ? false : "external",
       sourcesContent: false,
       write: false,

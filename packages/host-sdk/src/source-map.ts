@@ -1,7 +1,7 @@
 import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import { struct } from "@zkguest/protocol";
 import * as t from "io-ts";
-import { GUEST_SCRIPT } from "./engine/engine.js";
+import { GUEST_FILE } from "./engine/quickjs.js";
 import { cutGuestText } from "./guest-text.js";
 import { Lru } from "./lru.js";
 import type { LogRecord, RunError, RunReport } from "./report.js";
@@ -55,7 +55,7 @@ const SourceMapC = struct(
 type SourceMapJson = t.TypeOf<typeof SourceMapC>;
 
 /** `at name (guest.js:LINE:COLUMN)` or `at guest.js:LINE:COLUMN`, as QuickJS writes a frame in the guest's script. */
-const GUEST_FRAME = new RegExp(`^(\\s*at (?:.*\\()?)${GUEST_SCRIPT.replace(".", "\\.")}:(\\d+):(\\d+)(\\)?\\s*)$`);
+const GUEST_FRAME = new RegExp(`^(\\s*at (?:.*\\()?)${GUEST_FILE.replace(".", "\\.")}:(\\d+):(\\d+)(\\)?\\s*)$`);
 
 /**
  * The map in `bytes` (UTF-8 JSON) with its number of segments (at most), or why the host would

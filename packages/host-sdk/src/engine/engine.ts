@@ -25,9 +25,6 @@ export type HostCallHandler = (request: Uint8Array) => Uint8Array;
  */
 export const GUEST_EPOCH_MS = Date.UTC(2024, 0, 1);
 
-/** The file name a JS guest's script has in its stack traces (`at f (guest.js:1:16658)`). */
-export const GUEST_SCRIPT = "guest.js";
-
 /** What an engine enforces inside the guest. Sizes in bytes, time in milliseconds. */
 export interface EngineLimits {
   readonly memoryBytes: number;

@@ -1,6 +1,6 @@
 import { ZkguestError } from "@zkguest/protocol";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
-import { GUEST_SCRIPT, GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
+import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
 import { newBufferFunction } from "./quickjs-buffer-function.js";
 import { guestFailure, memoryFailure } from "./quickjs-failure.js";
 import { DEFAULT_MEMORY_CAP_BYTES, type QuickJsMemory } from "./quickjs-memory.js";
@@ -44,6 +44,8 @@ export interface QuickJsInstanceOptions {
   readonly clockStartMs?: number;
 }
 
+/** The file name guest code has in its stack traces (`at f (guest.js:1:16658)`; source-map.ts maps them). */
+export const GUEST_FILE = "guest.js";
 /** Console output kept per instance; past it, lines are dropped and counted. */
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
@@ -318,7 +320,7 @@ export class QuickJsInstance implements GuestInstance {
       instance.#run(() => {
         const seed = prngState(options.randomSeed ?? "");
         instance.#evaluate(preludeSource(seed, options.clockStartMs ?? DEFAULT_CLOCK_START_MS), "prelude.js", "global");
-        instance.#evaluate(source, GUEST_SCRIPT, "module");
+        instance.#evaluate(source, GUEST_FILE, "module");
         const handle = instance.#context.getProp(instance.#context.global, "__zkguest_handle");
         const type = instance.#context.typeof(handle);
         handle.dispose();
