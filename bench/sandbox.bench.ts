@@ -205,16 +205,17 @@ function idleMemory(guest: QuickJsGuest, bare: QuickJSWASMModule): BenchRow {
  * of the bundle + a direct call of getWitnesses' arithmetic), without protocol, prover, disk or
  * workers.
  */
-async function lifecycle(code: Uint8Array, bare: QuickJSWASMModule): Promise<BenchRow[]> {
+async function lifecycle(code: Uint8Array, sourceMap: Uint8Array | undefined, bare: QuickJSWASMModule): Promise<BenchRow[]> {
   const workers = Math.max(1, Math.min(os.availableParallelism(), 4));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "zkguest-bench-"));
   const host = await Host.create({ dataDir, devMode: true, poolSize: workers });
   try {
-    // Programs differ only by a trailing comment: different ids, the same guest.
+    // Programs differ only by a trailing comment: different ids, the same guest (with its source map, as `zkguest build` makes it).
     const programs: string[] = [];
     for (let i = 0; i < 12 * workers; i++) {
       const variant = Buffer.concat([code, Buffer.from(`\n// bench program ${i}\n`)]);
-      programs.push(await host.deploy(createArtifact({ name: `bench${i}`, engine: "js", code: variant, protocol: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION } }).bytes));
+      const artifact = createArtifact({ name: `bench${i}`, engine: "js", code: variant, protocol: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION }, ...(sourceMap === undefined ? {} : { sourceMap }) });
+      programs.push(await host.deploy(artifact.bytes));
     }
     const subject = await runsPerSecond(host, programs.slice(0, workers), { numbers: NUMBERS });
     // More programs than a worker keeps snapshots of (8): some are evaluated at every phase.
@@ -346,18 +347,18 @@ async function wasmLifecycle(host: Host, workers: number, jsRate: number): Promi
 }
 
 export async function run(): Promise<BenchSection[]> {
-  const { code } = await bundleController(GUEST);
+  const { code, sourceMap } = await bundleController(GUEST);
   const source = Buffer.from(code).toString("utf8");
   const bare = await newQuickJSWASMModuleFromVariant(import("@jitl/quickjs-wasmfile-release-sync"));
   const engine = await QuickJsEngine.create();
   const guest = engine.load(code);
-  const rows = [coldStart(guest, bare, source), await firstInstance(engine, code, bare, source), engineHostCall(guest, bare), idleMemory(guest, bare), ...(await lifecycle(code, bare))];
+  const rows = [coldStart(guest, bare, source), await firstInstance(engine, code, bare, source), engineHostCall(guest, bare), idleMemory(guest, bare), ...(await lifecycle(code, sourceMap, bare))];
   return [
     {
       title: "Sandbox: cold start, host calls, lifecycle throughput, idle memory",
       baseline: "bare quickjs-emscripten (the same release-sync WebAssembly build) doing the least the same job needs, in the same run",
       notes: [
-        `Guest: bench/guests/sum-controller.ts bundled with the SDK as \`zkguest build\` does (${code.length.toLocaleString("en-US")} bytes, minified).`,
+        `Guest: bench/guests/sum-controller.ts bundled with the SDK as \`zkguest build\` does (${code.length.toLocaleString("en-US")} bytes, minified; the lifecycle's artifacts carry its source map, ${(sourceMap?.length ?? 0).toLocaleString("en-US")} bytes).`,
         "Cold start and the engine host call run on this thread against the QuickJS engine directly, subject and baseline samples alternating (400 and 31 samples; medians).",
         "A JS guest's first instance on an engine is evaluated and snapshotted (quickjs-snapshot.ts); the cold start is that of every later instance, which restores the snapshot instead of evaluating the bundle again.",
         "Host calls are the time of a witness step with 2,000 extra log calls less one with none, divided by 2,000.",

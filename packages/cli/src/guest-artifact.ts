@@ -2,7 +2,7 @@ import { createArtifact, readArtifactFile, type Artifact } from "@zkguest/host-s
 import { SUPPORTED_VERSIONS, ZkguestError, type Version } from "@zkguest/protocol/core";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { BuildError, bundleController } from "./bundle.js";
+import { BuildError, bundleController, type BundleOptions } from "./bundle.js";
 import { EXIT_FAILED, printLines, UsageError, type CliIO } from "./cli-io.js";
 import { loadGroth16 } from "./groth16.js";
 
@@ -10,7 +10,7 @@ import { loadGroth16 } from "./groth16.js";
 const CONTROLLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-export interface BuildOptions {
+export interface BuildOptions extends BundleOptions {
   /** A circom circuit the program proves with the groth16 prover (compiled by circom2 and carried in the artifact). */
   readonly circuit?: string;
   /** Where the circuit's includes are searched, after the including file's directory (circom's `-l`). */
@@ -18,9 +18,10 @@ export interface BuildOptions {
 }
 
 /**
- * Builds the artifact for a controller (bundled with the guest SDK) or a wasm32-wasi module,
- * with its circuit when `options.circuit` names one. `name` is the manifest's name. Throws
- * BuildError when a controller or the circuit does not compile.
+ * Builds the artifact for a controller (bundled with the guest SDK, minified and with its source
+ * map unless `options` say otherwise) or a wasm32-wasi module, with its circuit when
+ * `options.circuit` names one. `name` is the manifest's name. Throws BuildError when a
+ * controller or the circuit does not compile.
  */
 export async function buildArtifact(file: string, name: string, options: BuildOptions = {}): Promise<{ artifact: Artifact; bytes: Uint8Array }> {
   const ext = path.extname(file).toLowerCase();
@@ -35,8 +36,8 @@ export async function buildArtifact(file: string, name: string, options: BuildOp
     return createArtifact({ name, engine: "wasm", code, protocol, ...(await withCircuit()) });
   }
   if (CONTROLLER_EXTENSIONS.includes(ext)) {
-    const { code, sdk } = await bundleController(file);
-    return createArtifact({ name, engine: "js", code, protocol, sdk, ...(await withCircuit()) });
+    const { code, sourceMap, sdk } = await bundleController(file, options);
+    return createArtifact({ name, engine: "js", code, protocol, sdk, ...(sourceMap === undefined ? {} : { sourceMap }), ...(await withCircuit()) });
   }
   throw new UsageError(`${file}: expected a controller (${CONTROLLER_EXTENSIONS.join(", ")}) or a .wasm module`);
 }

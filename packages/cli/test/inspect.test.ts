@@ -28,7 +28,7 @@ describe("zkguest inspect", function () {
     expect(r.stdout).to.match(/^hello\.zkg: guest artifact \(zkguest-artifact\/1\), [\d,]+ bytes\n/);
     expect(r.stdout).to.include("\n  name       hello\n  engine     js\n  protocol   1.0 to 1.1\n");
     expect(r.stdout).to.include(`\n  id         ${id}\n`);
-    expect(r.stdout).to.match(/\n {2}sdk +@zkguest\/guest-sdk@[\d.]+\n {2}circuit +none\n {2}code +[\d,]+ bytes\n$/);
+    expect(r.stdout).to.match(/\n {2}sdk +@zkguest\/guest-sdk@[\d.]+\n {2}circuit +none\n {2}code +[\d,]+ bytes\n {2}source map +[\d,]+ bytes\n$/);
     const json = JSON.parse(zkguest(["inspect", "hello.zkg", "--json"], { cwd: dir }).stdout) as { kind: string; manifest: Record<string, unknown>; codeBytes: number; bytes: number };
     expect(json.kind).to.equal("artifact");
     expect(json.manifest).to.deep.include({ name: "hello", engine: "js", id, protocol: { min: [1, 0], max: [1, 1] } });

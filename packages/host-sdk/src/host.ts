@@ -18,6 +18,7 @@ import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "./run-limits.js";
 import { errorRecord, type PhaseInput, type PhaseOutcome, type ProofOutcome } from "./session/session.js";
+import { SourceMapCache } from "./source-map.js";
 
 const DEFAULT_ARTIFACT_CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -89,6 +90,7 @@ export class Host {
   private readonly disks = new DiskQueue();
   /** The entrypoints of a disk's runs, in the order the runs began (each then takes its turn on the disk). */
   private readonly entrypoints = new KeyedQueue();
+  private readonly sourceMaps = new SourceMapCache();
   private closed = false;
 
   private constructor(
@@ -101,7 +103,7 @@ export class Host {
     private readonly ownedDir: string | undefined,
     artifactCacheBytes: number,
   ) {
-    this.artifacts = new Lru(artifactCacheBytes, () => {}, (artifact) => artifact.code.length);
+    this.artifacts = new Lru(artifactCacheBytes, () => {}, (artifact) => artifact.code.length + (artifact.sourceMap?.length ?? 0));
   }
 
   static async create(options: HostOptions = {}): Promise<Host> {
@@ -187,15 +189,20 @@ export class Host {
     if (this.ownedDir !== undefined) rmSync(this.ownedDir, { recursive: true, force: true });
   }
 
+  /** A run's report, its stacks mapped to the guest's sources when its artifact carries a source map (source-map.ts). */
   private async run(programId: string, args: Value, options: RunOptions, prove: boolean): Promise<RunReport> {
     this.checkOpen();
     const checked = ValueC.decode(args);
     if (E.isLeft(checked)) throw new ZkguestError("malformed_frame", `args: not a protocol Value (${checked.left[0]?.message ?? "invalid"})`);
     const artifact = await this.artifact(programId);
+    return this.sourceMaps.mapReport(await this.lifecycle(artifact, args, options, prove), artifact.sourceMap);
+  }
+
+  private async lifecycle(artifact: Artifact, args: Value, options: RunOptions, prove: boolean): Promise<RunReport> {
     const program = programRef(artifact);
     const limits = resolveLimits(this.limits, options.limits, program.manifest.engine);
     const { disk } = options;
-    const image = disk === undefined ? await this.imageFor(programId, options.image) : undefined;
+    const image = disk === undefined ? await this.imageFor(program.id, options.image) : undefined;
     const onImage = (at: string, input: PhaseInput) =>
       this.pool.run({ program: program.id, tenant: options.tenant ?? program.id, engine: program.manifest.engine, code: artifact.code, image: at, input });
     // Each phase takes its turn on the disk: the PhaseDisk's, or the host's queue of the image (with its lock).

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createArtifact, MAX_ARTIFACT_BYTES, programIdOf, readArtifact, readArtifactFile } from "../src/artifact.js";
 import { DevProver } from "../src/prover/dev-prover.js";
+import { MAX_SOURCE_MAP_BYTES } from "../src/source-map.js";
 import { DirectoryRegistry } from "../src/registry/directory-registry.js";
 
 const input = { name: "hello", engine: "js" as const, code: new TextEncoder().encode("globalThis.x = 1;"), protocol: { min: [1, 0] as const, max: [1, 0] as const } };
@@ -59,6 +60,33 @@ describe("artifact", () => {
     expect(readError(encodeMsgpack({ ...plain, circuit: new Uint8Array([1]) })).message).to.match(/carries a circuit its manifest does not name/);
     const { circuit: _c, ...manifestOnly } = artifact.manifest;
     expect(readError(encodeMsgpack({ ...artifact, manifest: manifestOnly })).message).to.match(/carries a circuit its manifest does not name/);
+  });
+
+  it("carries an optional source map: the program id covers it, so that it cannot be swapped under the program", () => {
+    const sourceMap = new TextEncoder().encode('{"version":3,"sources":["controller.ts"],"names":[],"mappings":"AAAA"}');
+    const { artifact, bytes } = createArtifact({ ...input, sourceMap });
+    expect(readArtifact(bytes)).to.deep.equal(artifact);
+    expect(artifact.sourceMap).to.deep.equal(sourceMap);
+    expect(artifact.manifest.id).to.equal(programIdOf(input.code, undefined, sourceMap)).and.not.to.equal(programIdOf(input.code));
+    // With a circuit too; and a map is never taken for a circuit, nor the other way round.
+    const circuit = { format: "zkguest-circom/1", bytes: new Uint8Array([1, 2, 3]) };
+    expect(createArtifact({ ...input, circuit, sourceMap }).artifact.manifest.id).to.equal(programIdOf(input.code, circuit.bytes, sourceMap));
+    expect(programIdOf(input.code, undefined, sourceMap)).not.to.equal(programIdOf(input.code, sourceMap));
+    const swapped = encodeMsgpack({ ...artifact, sourceMap: new TextEncoder().encode('{"version":3,"sources":["elsewhere.ts"],"names":[],"mappings":"AAAA"}') });
+    expect(readError(swapped).message).to.match(/the manifest's id [0-9a-f]{64} is not the program id of its code and source map [0-9a-f]{64}/);
+    const { sourceMap: _dropped, ...without } = artifact;
+    expect(readError(encodeMsgpack(without)).message).to.match(/is not the code's SHA-256/);
+  });
+
+  it("refuses a source map over the limit when it is made and when it is read, before hashing it", () => {
+    const sourceMap = new Uint8Array(MAX_SOURCE_MAP_BYTES + 1).fill(0x20);
+    const made = thrown(() => createArtifact({ ...input, sourceMap }));
+    expect(made.code).to.equal("limit_exceeded");
+    expect(made.message).to.equal(`the source map is ${MAX_SOURCE_MAP_BYTES + 1} bytes, the limit is ${MAX_SOURCE_MAP_BYTES}`);
+    const { artifact } = createArtifact(input);
+    const e = readError(encodeMsgpack({ ...artifact, sourceMap }));
+    expect(e.code).to.equal("malformed_frame");
+    expect(e.message).to.equal(`not a zkguest artifact: the source map is ${MAX_SOURCE_MAP_BYTES + 1} bytes, the limit is ${MAX_SOURCE_MAP_BYTES}`);
   });
 
   it("refuses a manifest whose id does not match the code", () => {

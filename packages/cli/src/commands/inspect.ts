@@ -9,8 +9,8 @@ import type { ProofEnvelope as Groth16Envelope } from "@zkguest/prover-groth16";
 
 export const inspectUsage = `usage: zkguest inspect FILE [--json]
   FILE               a guest artifact (.zkg): its manifest (name, engine, protocol range, program id,
-                     SDK, circuit) and code size; or a proof (a dev proof, or a groth16 proof read
-                     back with 'zkguest fs cat'): which program it is for, and what it claims
+                     SDK, circuit), code and source map sizes; or a proof (a dev proof, or a groth16
+                     proof read back with 'zkguest fs cat'): which program it is for, and what it claims
   --json             print it as JSON
 Exit 0; a file that is none of these is one error line, exit 1.
 `;
@@ -65,7 +65,7 @@ const version = ([major, minor]: readonly [number, number]): string => `${major}
 function asJson(x: Inspected): unknown {
   switch (x.kind) {
     case "artifact":
-      return { kind: x.kind, format: ARTIFACT_FORMAT, manifest: x.artifact.manifest, codeBytes: x.artifact.code.length, ...(x.artifact.circuit === undefined ? {} : { circuitBytes: x.artifact.circuit.length }), bytes: x.bytes };
+      return { kind: x.kind, format: ARTIFACT_FORMAT, manifest: x.artifact.manifest, codeBytes: x.artifact.code.length, ...(x.artifact.circuit === undefined ? {} : { circuitBytes: x.artifact.circuit.length }), ...(x.artifact.sourceMap === undefined ? {} : { sourceMapBytes: x.artifact.sourceMap.length }), bytes: x.bytes };
     case "dev-proof":
       return { kind: x.kind, format: DEV_PROOF_FORMAT, program: x.proof.program, digest: hex(x.proof.digest) };
     case "groth16-proof":
@@ -87,6 +87,7 @@ function print(io: CliIO, file: string, x: Inspected): void {
         row("sdk", m.sdk ?? "(not recorded)"),
         row("circuit", m.circuit === undefined ? "none" : `${m.circuit.format}, sha256 ${m.circuit.sha256}, ${x.artifact.circuit!.length.toLocaleString("en-US")} bytes`),
         row("code", `${x.artifact.code.length.toLocaleString("en-US")} bytes`),
+        row("source map", x.artifact.sourceMap === undefined ? "none" : `${x.artifact.sourceMap.length.toLocaleString("en-US")} bytes`),
       ]);
       return;
     }

@@ -45,8 +45,8 @@ export interface QuickJsInstanceOptions {
   readonly clockStartMs?: number;
 }
 
-/** The file name guest code has in its stack traces. */
-const GUEST_FILE = "guest.js";
+/** The file name guest code has in its stack traces (`at f (guest.js:1:16658)`; source-map.ts maps them). */
+export const GUEST_FILE = "guest.js";
 /** Console output kept per instance; past it, lines are dropped and counted. */
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
