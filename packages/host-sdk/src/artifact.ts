@@ -4,7 +4,7 @@ import * as t from "io-ts";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { EngineKind } from "./engine/engine.js";
-import { sourceMapTooLarge } from "./source-map.js";
+import { sourceMapTooLarge } from "./source-map/map.js";
 
 /**
  * A guest artifact (`NAME.zkg`): the guest's code and its manifest in one file, a MessagePack
@@ -21,7 +21,7 @@ import { sourceMapTooLarge } from "./source-map.js";
  * A JS program may carry its source map (`zkguest build` adds it, `--no-source-map` leaves it
  * out): an optional `sourceMap` field, the map's JSON in UTF-8, which the host reads only to
  * turn a failure's stack from `guest.js:1:16658` into the controller's own `controller.ts:5:11`
- * (source-map.ts). The sandbox never sees it. The program id covers it too, so that an artifact
+ * (source-map/). The sandbox never sees it. The program id covers it too, so that an artifact
  * stays one checked whole (a map cannot be swapped under a deployed program to make its stacks
  * point elsewhere): SHA-256 over the SHA-256 of the code, the SHA-256 of the circuit (32 zero
  * bytes without one) and the SHA-256 of the map. The same sources still build the same program;

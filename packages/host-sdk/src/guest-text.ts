@@ -1,3 +1,6 @@
+/** The file name a JS guest's code has in its stack traces (`at f (guest.js:1:16658)`; source-map/ maps them). */
+export const GUEST_FILE = "guest.js";
+
 /**
  * The most bytes (UTF-8) the host keeps of one piece of text a guest supplies, other than its
  * `log` messages (which max_log_message_bytes bounds): an error's message and its stack, a

@@ -18,7 +18,7 @@ import type { Registry } from "./registry/registry.js";
 import type { FileRecord, LogRecord, RunError, RunReport } from "./report.js";
 import { DEFAULT_RUN_LIMITS, resolveLimits, type RunLimits } from "./run-limits.js";
 import { errorRecord, type PhaseInput, type PhaseOutcome, type ProofOutcome } from "./session/session.js";
-import { SourceMapCache } from "./source-map.js";
+import { SourceMapper } from "./source-map/mapper.js";
 
 const DEFAULT_ARTIFACT_CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -90,7 +90,7 @@ export class Host {
   private readonly disks = new DiskQueue();
   /** The entrypoints of a disk's runs, in the order the runs began (each then takes its turn on the disk). */
   private readonly entrypoints = new KeyedQueue();
-  private readonly sourceMaps = new SourceMapCache();
+  private readonly sourceMaps = new SourceMapper();
   private closed = false;
 
   private constructor(
@@ -185,11 +185,12 @@ export class Host {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+    await this.sourceMaps.close();
     this.disks.close();
     if (this.ownedDir !== undefined) rmSync(this.ownedDir, { recursive: true, force: true });
   }
 
-  /** A run's report, its stacks mapped to the guest's sources when its artifact carries a source map (source-map.ts). */
+  /** A run's report, its stacks mapped to the guest's sources when its artifact carries a source map (source-map/). */
   private async run(programId: string, args: Value, options: RunOptions, prove: boolean): Promise<RunReport> {
     this.checkOpen();
     const checked = ValueC.decode(args);

@@ -13,4 +13,4 @@ export { DevProver, DEV_PROOF_FORMAT, readDevProof, type DevProof, type DevProve
 export type { Registry } from "./registry/registry.js";
 export { DirectoryRegistry, DEFAULT_DISK_BYTES, ensureDiskImage, type DirectoryRegistryOptions } from "./registry/directory-registry.js";
 export { createArtifact, readArtifact, readArtifactFile, programIdOf, ARTIFACT_FORMAT, MAX_ARTIFACT_BYTES, MAX_CIRCUIT_BYTES, type Artifact, type ArtifactInput, type Manifest } from "./artifact.js";
-export { MAX_SOURCE_MAP_BYTES, MAX_SOURCE_MAP_SEGMENTS, sourceMapProblem } from "./source-map.js";
+export { MAX_SOURCE_MAP_BYTES, MAX_SOURCE_MAP_SEGMENTS, sourceMapProblem } from "./source-map/map.js";

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createArtifact, MAX_ARTIFACT_BYTES, programIdOf, readArtifact, readArtifactFile } from "../src/artifact.js";
 import { DevProver } from "../src/prover/dev-prover.js";
-import { MAX_SOURCE_MAP_BYTES } from "../src/source-map.js";
+import { MAX_SOURCE_MAP_BYTES } from "../src/source-map/map.js";
 import { DirectoryRegistry } from "../src/registry/directory-registry.js";
 
 const input = { name: "hello", engine: "js" as const, code: new TextEncoder().encode("globalThis.x = 1;"), protocol: { min: [1, 0] as const, max: [1, 0] as const } };

@@ -8,7 +8,8 @@ import { createArtifact } from "../src/artifact.js";
 import { MAX_GUEST_TEXT_BYTES } from "../src/guest-text.js";
 import { Host } from "../src/host.js";
 import type { RunReport } from "../src/report.js";
-import { GuestSourceMap, MAX_SOURCE_MAP_SEGMENTS, sourceMapProblem } from "../src/source-map.js";
+import { GuestSourceMap, MAX_SOURCE_MAP_SEGMENTS, sourceMapProblem } from "../src/source-map/map.js";
+import { SourceMapper } from "../src/source-map/mapper.js";
 import { tempDir } from "./host-fixtures.js";
 import { repoRoot } from "./quickjs-helpers.js";
 
@@ -161,5 +162,73 @@ describe("GuestSourceMap", () => {
     expect(sourceMapProblem(utf8("[[[1]]]"))).to.match(/nests deeper than 2 levels/);
     expect(sourceMapProblem(mapOf({ version: 2 }))).to.match(/not a source map of version 3/);
     expect(sourceMapProblem(mapOf({ mappings: "AAAA;!" }))).to.equal("the source map's mappings are not Base64 VLQ");
+  });
+});
+
+describe("SourceMapper: maps are decoded off the host's event loop", function () {
+  this.timeout(30_000);
+  /** The largest map the host decodes: as many segments as it takes, all in one line, as a minifier writes them. */
+  const largest = mapOf({ mappings: `${"AAAA,".repeat(MAX_SOURCE_MAP_SEGMENTS - 1)}AAAA` });
+  const report = (program: string): RunReport =>
+    ({ program, status: "failed", error: { code: "guest_error", message: "too big", stack: STACK }, logs: [{ phase: "witness", source: "host", level: "error", message: "x", stack: STACK }] }) as unknown as RunReport;
+
+  /** The longest the event loop went without turning while `work` ran. */
+  async function longestStall(work: () => Promise<unknown> | unknown): Promise<number> {
+    let last = performance.now();
+    let longest = 0;
+    const tick = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await work();
+    const at = performance.now();
+    longest = Math.max(longest, at - last);
+    clearInterval(tick);
+    return longest;
+  }
+
+  it("maps a report's error and logs as GuestSourceMap does, and the event loop turns while the largest map is decoded", async () => {
+    const mapper = new SourceMapper();
+    try {
+      const small = mapOf({ sources: ["src/a.ts"], mappings: "AAAA;ECCA" });
+      const mapped = await mapper.mapReport(report("small"), small);
+      const expected = GuestSourceMap.read(small)!.mapStack(STACK);
+      expect(mapped.error?.stack).to.equal(expected);
+      expect(mapped.logs[0]?.stack).to.equal(expected);
+
+      // On the event loop, decoding the largest map is one long stall; through the mapper, none as long.
+      const onLoop = await longestStall(() => GuestSourceMap.read(largest)!.mapStack(STACK));
+      const offLoop = await longestStall(() => mapper.mapReport(report("largest"), largest));
+      expect(onLoop, "decoding the largest map on the loop stalls it").to.be.above(50);
+      expect(offLoop, `through the mapper (on the loop: ${onLoop.toFixed(0)} ms)`).to.be.below(onLoop / 2);
+    } finally {
+      await mapper.close();
+    }
+  });
+
+  it("a worker that runs out of heap leaves the stacks as they were, and the next report gets a new worker", async () => {
+    const small = mapOf({ sources: ["src/a.ts"], mappings: "AAAA;ECCA" });
+    const mapper = new SourceMapper({ heapMb: 16 });
+    try {
+      const unmapped = report("largest");
+      expect(await mapper.mapReport(unmapped, largest)).to.deep.equal(unmapped);
+      expect((await mapper.mapReport(report("small"), small)).error?.stack).to.equal(GuestSourceMap.read(small)!.mapStack(STACK));
+    } finally {
+      await mapper.close();
+    }
+  });
+
+  it("a map that takes longer than the mapper's deadline leaves the stacks as they were", async () => {
+    const mapper = new SourceMapper({ timeoutMs: 20 });
+    try {
+      const unmapped = report("largest");
+      const started = performance.now();
+      expect(await mapper.mapReport(unmapped, largest)).to.deep.equal(unmapped);
+      expect(performance.now() - started).to.be.below(1000);
+    } finally {
+      await mapper.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { ZkguestError } from "@zkguest/protocol";
+import { GUEST_FILE } from "../guest-text.js";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { GuestFailure, type Engine, type EngineLimits, type GuestInstance, type HostCallHandler, type LoadedGuest } from "./engine.js";
 import { GUEST_DIGESTS, guestDigest, type GuestDigestName } from "./guest-digest.js";
@@ -45,8 +46,6 @@ export interface QuickJsInstanceOptions {
   readonly clockStartMs?: number;
 }
 
-/** The file name guest code has in its stack traces (`at f (guest.js:1:16658)`; source-map.ts maps them). */
-export const GUEST_FILE = "guest.js";
 /** Console output kept per instance; past it, lines are dropped and counted. */
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 

@@ -1,10 +1,7 @@
 import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import { struct } from "@zkguest/protocol";
 import * as t from "io-ts";
-import { GUEST_FILE } from "./engine/quickjs.js";
-import { cutGuestText } from "./guest-text.js";
-import { Lru } from "./lru.js";
-import type { LogRecord, RunError, RunReport } from "./report.js";
+import { cutGuestText, GUEST_FILE } from "../guest-text.js";
 
 /**
  * Source maps of JS guests (artifact.ts carries one; `zkguest build` makes it with esbuild): how
@@ -14,8 +11,8 @@ import type { LogRecord, RunError, RunReport } from "./report.js";
  * with its own frames, as they are).
  *
  * A map is untrusted like the rest of its artifact: its size is checked when the artifact is
- * read (MAX_SOURCE_MAP_BYTES), and it is decoded only when a stack needs it, on the host's main
- * thread, which the run's fast path never does. A map that is not one (not JSON, another
+ * read (MAX_SOURCE_MAP_BYTES), and it is decoded only when a stack needs it (which the run's fast
+ * path never does), in a worker thread of its own (mapper.ts), never on the host's event loop. A map that is not one (not JSON, another
  * version, an index map, garbage in its mappings), that is too large to decode
  * (MAX_SOURCE_MAP_SEGMENTS) or that points nowhere leaves the stack as it was: a map never fails
  * a run. Decoding is @jridgewell/trace-mapping's (what Babel's and Node's tooling use) rather
@@ -34,9 +31,6 @@ export const MAX_SOURCE_MAP_SEGMENTS = 500_000;
 
 /** A source map is an object of arrays of strings or numbers: two levels. */
 const MAX_SOURCE_MAP_DEPTH = 2;
-
-/** Decoded source maps the host keeps, in segments: two of the largest, or a hundred of a small guest's. */
-const SOURCE_MAP_CACHE_SEGMENTS = 2 * MAX_SOURCE_MAP_SEGMENTS;
 
 /**
  * Stacks are cut to MAX_GUEST_TEXT_BYTES before they reach the report, so a few hundred frames
@@ -179,32 +173,4 @@ function shownSource(source: string): string | undefined {
     shown = source;
   }
   return /[\u0000-\u001f\u007f]/.test(shown) ? undefined : shown;
-}
-
-/**
- * The host's decoded source maps, by program id, for the stacks of its failed runs: a program
- * that keeps failing pays for decoding once while its map stays in the cache (weighed by its
- * segments; a map the host does not use is remembered as such).
- */
-export class SourceMapCache {
-  private readonly decoded = new Lru<string, GuestSourceMap | null>(SOURCE_MAP_CACHE_SEGMENTS, undefined, (map) => map?.segments ?? 1);
-
-  /** The report with the stacks of its error and logs mapped by the program's source map, if it has one. */
-  mapReport(report: RunReport, sourceMap: Uint8Array | undefined): RunReport {
-    const { error, logs } = report;
-    if (sourceMap === undefined || (error?.stack === undefined && !logs.some((l) => l.stack !== undefined))) return report;
-    const map = this.map(report.program, sourceMap);
-    if (map === null) return report;
-    const mapped = <T extends RunError | LogRecord>(x: T): T => (x.stack === undefined ? x : { ...x, stack: map.mapStack(x.stack) });
-    return { ...report, ...(error === undefined ? {} : { error: mapped(error) }), logs: logs.map(mapped) };
-  }
-
-  private map(programId: string, sourceMap: Uint8Array): GuestSourceMap | null {
-    let map = this.decoded.get(programId);
-    if (map === undefined) {
-      map = GuestSourceMap.read(sourceMap) ?? null;
-      this.decoded.set(programId, map);
-    }
-    return map;
-  }
 }
