@@ -160,7 +160,34 @@ const GUEST_MUTANTS: readonly GuestMutant[] = [
     answer: widenId,
     caughtBy: /^(hello offering 1\.0|witness step)$/,
   },
+  {
+    name: "refuses everything with internal, whatever the cause",
+    answer: rewritingAnswer((m) => (m.kind === "error" && m.body.code !== "internal" ? frame("error", m.id, { code: "internal", message: m.body.message }, m.v) : undefined)),
+    caughtBy: /^invalid frame: /,
+  },
+  {
+    name: "answers ok nil to a frame it should refuse",
+    answer: rewritingAnswer((m) => (m.kind === "error" ? frame("ok", m.id, { value: null }, m.v) : undefined)),
+    caughtBy: /^invalid frame: /,
+  },
+  {
+    name: "chooses 1.0 whatever the host offers",
+    answer: rewritingAnswer((m) => {
+      const value = m.kind === "ok" ? m.body.value : null;
+      return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Uint8Array) && "version" in value ? frame("ok", m.id, { value: { ...value, version: [1, 0] } }, m.v) : undefined;
+    }),
+    caughtBy: /^hello offering 1\.9 and 2\.0$/,
+  },
 ];
+
+/** The guest's answers as `change` rewrites them (undefined: as they were). */
+function rewritingAnswer(change: (answer: Message) => Message | undefined): (response: Uint8Array) => Uint8Array {
+  return (response) => {
+    const answer = decode(response);
+    const changed = answer._tag === "Right" ? change(answer.right) : undefined;
+    return changed === undefined ? response : encode(changed);
+  };
+}
 
 function answering(guest: LoadedGuest, change: (response: Uint8Array) => Uint8Array): LoadedGuest {
   return {
