@@ -1,5 +1,5 @@
 import { DevProver, Host, programRef, type RunReport } from "@zkguest/host-sdk";
-import { ZkguestError, type Witness } from "@zkguest/protocol";
+import { ZkguestError, type Value, type Witness } from "@zkguest/protocol";
 import { decodeCircuitInput, decodeUtf8, isCircuitInput } from "@zkguest/protocol/wire";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -53,16 +53,9 @@ export const demoCommand: Command = async (argv, io) => {
       const program = await host.deploy(bytes);
       say(`2. deploy  program ${program} on a host with the dev prover`);
       say(`3. prove   ${JSON.stringify(ARGS)} (the program's disk is ${displayPath(image)})\n`);
-      const report = await host.prove(program, ARGS, { image });
-      printRun(io, artifact.manifest.name, report, await readStoredFiles(host, report, { image }));
-      printWitnesses(io, report);
-      if (report.status !== "proved" || !report.proof) {
-        printLines(io.stderr, [failureLine(report)]);
-        return EXIT_FAILED;
-      }
-      const stored = await host.readFile(program, PROOF_PATH, { image });
-      const same = Buffer.from(stored).equals(Buffer.from(report.proof));
-      say(`\n4. read    ${PROOF_PATH} back from the disk: ${stored.length} bytes, ${same ? "identical to" : "DIFFERENT from"} the report's proof`);
+      const proved = await proveAndReadBack(io, host, artifact.manifest.name, program, ARGS, image);
+      if (proved === undefined) return EXIT_FAILED;
+      const { report, stored, same } = proved;
       say(hexdumpLines(stored).map((line) => `   ${line}`).join("\n"));
       const cat = spawnSync(process.execPath, [CLI_BIN, "fs", "cat", image, PROOF_PATH]);
       const catSame = cat.status === 0 && cat.stdout.equals(Buffer.from(stored));
@@ -122,16 +115,9 @@ async function groth16Demo(io: CliIO, dirFlag: string | undefined, keysDir: stri
       say(`2. setup   keys for ${setup.keys.record.constraints} constraints: ${setupNote}`);
       say(`           ${groth16.DEV_CEREMONY_WARNING}`);
       say(`3. prove   ${JSON.stringify(SUM_ARGS)}: the sum is public, the numbers are not (the program's disk is ${displayPath(image)})\n`);
-      const report = await host.prove(program, SUM_ARGS, { image });
-      printRun(io, artifact.manifest.name, report, await readStoredFiles(host, report, { image }));
-      printWitnesses(io, report);
-      if (report.status !== "proved" || !report.proof) {
-        printLines(io.stderr, [failureLine(report)]);
-        return EXIT_FAILED;
-      }
-      const stored = await host.readFile(program, PROOF_PATH, { image });
-      const same = Buffer.from(stored).equals(Buffer.from(report.proof));
-      say(`\n4. read    ${PROOF_PATH} back from the disk: ${stored.length} bytes, ${same ? "identical to" : "DIFFERENT from"} the report's proof`);
+      const proved = await proveAndReadBack(io, host, artifact.manifest.name, program, SUM_ARGS, image);
+      if (proved === undefined) return EXIT_FAILED;
+      const { report, stored, same } = proved;
       await host.verify(report);
       say("5. verify  zkguest (Host.verify): accepted");
       const files = writeSnarkjsFiles(dir, stored, prover, groth16);
@@ -173,6 +159,26 @@ function snarkjsCli(): string {
 }
 
 /** The witnesses the run proved, one line each: a circuit's input signals, text, or the first bytes in hex. */
+/**
+ * Steps 3 and 4 of both demos: proves `args` on `image`, prints the run and the witnesses it
+ * proved, and reads the proof the guest stored back from its disk. Undefined (the failure
+ * printed) when the run did not prove.
+ */
+async function proveAndReadBack(io: CliIO, host: Host, name: string, program: string, args: Value, image: string): Promise<{ report: RunReport & { proof: Uint8Array }; stored: Uint8Array; same: boolean } | undefined> {
+  const report = await host.prove(program, args, { image });
+  printRun(io, name, report, await readStoredFiles(host, report, { image }));
+  printWitnesses(io, report);
+  const { proof } = report;
+  if (report.status !== "proved" || !proof) {
+    printLines(io.stderr, [failureLine(report)]);
+    return undefined;
+  }
+  const stored = await host.readFile(program, PROOF_PATH, { image });
+  const same = Buffer.from(stored).equals(Buffer.from(proof));
+  printLines(io.stdout, ["", `4. read    ${PROOF_PATH} back from the disk: ${stored.length} bytes, ${same ? "identical to" : "DIFFERENT from"} the report's proof`]);
+  return { report: { ...report, proof }, stored, same };
+}
+
 function printWitnesses(io: CliIO, report: RunReport): void {
   if (report.witnesses.length === 0) return;
   printLines(io.stdout, ["witnesses proved:", ...report.witnesses.map((w, i) => `  ${i}  ${describeWitness(w)}`)]);
