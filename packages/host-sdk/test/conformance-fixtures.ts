@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import type { CheckResult } from "../src/conformance/results.js";
+import type { LoadedGuest } from "../src/engine/engine.js";
 import { repoRoot } from "./quickjs-helpers.js";
 
 // Shared by the conformance*.test.ts files.
@@ -32,4 +33,21 @@ export function failures(results: readonly CheckResult[]): string[] {
 export function expectFailedChecks(results: readonly CheckResult[], checks: readonly string[]): void {
   const failed = results.filter((r) => r.result === "fail").map((r) => r.check);
   expect(failed, failures(results).join("\n")).to.have.members([...checks]);
+}
+
+/**
+ * `guest` with the frames its instances are handed (`into`) and answer (`out`) rewritten: how a
+ * test makes a guest with one defect, or one that hears another offer than the host made.
+ */
+export function rewritingFrames(guest: LoadedGuest, change: { into?: (frame: Uint8Array) => Uint8Array; out?: (frame: Uint8Array) => Uint8Array }): LoadedGuest {
+  const { into = (b: Uint8Array) => b, out = (b: Uint8Array) => b } = change;
+  return {
+    engine: guest.engine,
+    retainedBytes: guest.retainedBytes,
+    dispose: () => guest.dispose(),
+    instantiate: (host, limits) => {
+      const instance = guest.instantiate(host, limits);
+      return { handle: (bytes) => out(instance.handle(into(bytes))), memoryUsed: () => instance.memoryUsed(), drainOutput: () => instance.drainOutput(), dispose: () => instance.dispose() };
+    },
+  };
 }

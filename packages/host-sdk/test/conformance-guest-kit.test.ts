@@ -6,7 +6,7 @@ import { QuickJsEngine } from "../src/engine/quickjs.js";
 import { WasmEngine } from "../src/engine/wasm.js";
 import { FS_ERROR_CODES, laterMinorCode, runGuestKit } from "../src/conformance/guest-kit.js";
 import type { CheckResult } from "../src/conformance/results.js";
-import { expectFailedChecks, failures, JS_CONFORMANCE_CONTROLLER, referenceGuestWasm } from "./conformance-fixtures.js";
+import { expectFailedChecks, failures, JS_CONFORMANCE_CONTROLLER, referenceGuestWasm, rewritingFrames } from "./conformance-fixtures.js";
 import { exampleGuestWasm, requireClang } from "./host-fixtures.js";
 import { bundleController, bundleSource } from "./quickjs-helpers.js";
 
@@ -34,20 +34,7 @@ function ignoringVersion(guest: LoadedGuest): LoadedGuest {
     }
     return raw?.kind === "hello" ? encode(frame("hello", raw.id as number, { ...(raw.body as Body<"hello">), offer: [[1, 0]] })) : bytes;
   };
-  return {
-    engine: guest.engine,
-    retainedBytes: guest.retainedBytes,
-    dispose: () => guest.dispose(),
-    instantiate: (host, limits) => {
-      const instance = guest.instantiate(host, limits);
-      return {
-        handle: (bytes) => instance.handle(asOneZero(bytes)),
-        memoryUsed: () => instance.memoryUsed(),
-        drainOutput: () => instance.drainOutput(),
-        dispose: () => instance.dispose(),
-      };
-    },
-  };
+  return rewritingFrames(guest, { into: asOneZero });
 }
 
 /** A controller that swallows host errors: its entrypoint reports the proof stored whether fs.store worked or not. */

@@ -7,7 +7,7 @@ import { HOST_KIT_ARGS, hostKitResults } from "../src/conformance/host-kit.js";
 import { runGuestKit } from "../src/conformance/guest-kit.js";
 import { runOnSessionHost, type SessionHostOptions } from "../src/conformance/session-host.js";
 import type { CheckResult } from "../src/conformance/results.js";
-import { failures, JS_CONFORMANCE_CONTROLLER, referenceGuestWasm } from "./conformance-fixtures.js";
+import { failures, JS_CONFORMANCE_CONTROLLER, referenceGuestWasm, rewritingFrames } from "./conformance-fixtures.js";
 import { requireClang } from "./host-fixtures.js";
 import { bundleController } from "./quickjs-helpers.js";
 
@@ -189,18 +189,6 @@ function rewritingAnswer(change: (answer: Message) => Message | undefined): (res
   };
 }
 
-function answering(guest: LoadedGuest, change: (response: Uint8Array) => Uint8Array): LoadedGuest {
-  return {
-    engine: guest.engine,
-    retainedBytes: guest.retainedBytes,
-    dispose: () => guest.dispose(),
-    instantiate: (host, limits) => {
-      const instance = guest.instantiate(host, limits);
-      return { ...instance, handle: (bytes) => change(instance.handle(bytes)), memoryUsed: () => instance.memoryUsed(), drainOutput: () => instance.drainOutput(), dispose: () => instance.dispose() };
-    },
-  };
-}
-
 const failed = (results: readonly CheckResult[]) => results.filter((r) => r.result === "fail").map((r) => r.check);
 
 describe("conformance: the kits catch every documented mutant", function () {
@@ -243,7 +231,7 @@ describe("conformance: the kits catch every documented mutant", function () {
 
     for (const mutant of GUEST_MUTANTS) {
       it(mutant.name, () => {
-        const results = runGuestKit(answering(js, mutant.answer));
+        const results = runGuestKit(rewritingFrames(js, { out: mutant.answer }));
         expect(failed(results).some((c) => mutant.caughtBy.test(c)), failures(results).join("\n")).to.equal(true);
       });
     }
